@@ -1,0 +1,530 @@
+"""NewsIndex: one directory holding the SQLite store and the FAISS vectors, updated atomically."""
+
+from __future__ import annotations
+
+import datetime as _dt
+import errno
+import fcntl
+import hashlib
+import os
+import re
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from qa import store
+from qa.document import Issue
+from qa.errors import IndexLockedError, IndexMismatchError, InputError, NewsQAError
+from qa.tokens import index_tokens, load_user_dict
+
+DB_NAME = "newsqa.sqlite"
+LOCK_NAME = "write.lock"
+USER_DICT_NAME = "userdict.txt"
+DEFAULT_FACTORY = "Flat"
+_VECTOR_FILE = re.compile(r"^vectors-(\d+)\.faiss$")
+
+ProgressFn = Callable[[int], None]
+
+
+def default_index_dir() -> Path:
+    """``$NEWSQA_INDEX`` when set, else ``~/.newsqa/index``."""
+    return Path(os.environ.get("NEWSQA_INDEX") or Path.home() / ".newsqa" / "index").expanduser()
+
+
+def stable_id(*parts: object) -> int:
+    """A positive 63-bit id derived from its parts, the same in every run and on every machine."""
+    digest = hashlib.blake2b("|".join(map(str, parts)).encode(), digest_size=8).digest()
+    return int.from_bytes(digest, "big") & 0x7FFF_FFFF_FFFF_FFFF
+
+
+def issue_key(issue: Issue) -> str:
+    """The issue's identity: paper, date and page, e.g. ``zjrb-2023-08-01`` or ``zjrb-2023-08-01-p01``.
+
+    Falls back to the source file's stem when the issue has neither a paper nor a date.
+    """
+    parts = [issue.paper or "", issue.date or ""]
+    if issue.page:
+        parts.append(f"p{issue.page}")
+    key = "-".join(p for p in parts if p) or Path(issue.source).stem
+    # Only safe characters: the id appears in URLs and never names a file, but keep it tidy.
+    key = re.sub(r"[^0-9A-Za-z\u3400-\u9fff_.-]+", "_", key).strip("._") or "issue"
+    return key[:120]
+
+
+@dataclass
+class AddResult:
+    """What one ``NewsIndex.add`` did."""
+
+    issue_id: str
+    status: str  # "added", "replaced" or "unchanged"
+    paragraphs: int
+    articles: int
+    embedded: int  # windows embedded now (reused vectors are not counted)
+    source: str
+
+    def to_dict(self) -> dict:
+        return dict(self.__dict__)
+
+
+class NewsIndex:
+    """The index directory: add, replace and remove issues; search primitives for retrieval.
+
+    Writes are all-or-nothing. The FAISS index is written to a new file (fsync, rename), then
+    one SQLite transaction stores the issue's rows *and* the name of that vector file; the
+    previous vector file stays until the next write. A crash before the commit leaves the old
+    state, after it the new one. Readers reload the vector file when the recorded name changes.
+
+    Args:
+        index_dir: the directory (created on first write).
+        model: an embedding model spec for ``embeddings.load_encoder``; None uses the model
+            recorded in the index, or the default model for a new index.
+        factory: FAISS index factory string for a new index ("Flat", "HNSW32", "IVF1024,PQ32").
+        user_dict: a jieba user dictionary to copy into the index and use from now on.
+        readonly: never write; raise when the index does not exist.
+    """
+
+    def __init__(self, index_dir: str | Path | None = None, model: str | None = None,
+                 factory: str | None = None, user_dict: str | Path | None = None,
+                 readonly: bool = False, lock_timeout: float = 30.0):
+        self.dir = Path(index_dir).expanduser() if index_dir else default_index_dir()
+        self.readonly = readonly
+        self.lock_timeout = lock_timeout
+        self._model_spec = model
+        self._encoder = None
+        self._vectors = None
+        self._vector_file: str | None = None
+        self._lock_depth = 0
+        self._lock_fd: int | None = None
+        self._mutex = threading.RLock()
+        self._local = threading.local()
+        db = self.dir / DB_NAME
+        self._db_path = db
+        if readonly:
+            if not db.exists():
+                raise NewsQAError(f"no index at {self.dir}: run `newsqa index FILE` first")
+            self.db = store.connect(db, readonly=True)
+        else:
+            try:
+                self.dir.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                raise NewsQAError(f"cannot create index directory {self.dir}: {exc.strerror}") from exc
+            self.db = store.connect(db)
+        meta = store.get_meta(self.db)
+        if model and meta.get("model"):
+            self._check_model(self.encoder, meta)
+        if not readonly and "factory" not in meta:
+            with self.db:
+                store.set_meta(self.db, factory=factory or DEFAULT_FACTORY)
+        if user_dict:
+            self._install_user_dict(Path(user_dict))
+        if (self.dir / USER_DICT_NAME).exists():
+            load_user_dict(self.dir / USER_DICT_NAME)
+
+    @property
+    def read_db(self):
+        """This thread's read-only connection: it sees committed states only, never a write in progress."""
+        conn = getattr(self._local, "conn", None)
+        if conn is None:
+            conn = self._local.conn = store.connect(self._db_path, readonly=True)
+        return conn
+
+    # ----------------------------------------------------------------- model and vectors
+    @property
+    def encoder(self):
+        """The embedding model, loaded on first use (the one the index was built with)."""
+        if self._encoder is None:
+            from embeddings import load_encoder
+
+            meta = store.get_meta(self.read_db)
+            spec = self._model_spec or meta.get("model_spec") or None
+            self._encoder = load_encoder(spec)
+            self._check_model(self._encoder, meta)
+        return self._encoder
+
+    def _check_model(self, encoder, meta: dict) -> None:
+        if meta.get("model") and meta["model"] != encoder.name:
+            raise IndexMismatchError(
+                f"index {self.dir} was built with model {meta['model']!r} (dim {meta.get('dim')}); "
+                f"it cannot be searched or extended with {encoder.name!r}: use the same --model or a new --index-dir"
+            )
+
+    @property
+    def model_name(self) -> str | None:
+        """The embedding model recorded in the index (None before the first issue)."""
+        return store.get_meta(self.read_db).get("model")
+
+    def vectors(self):
+        """The FAISS vectors matching the committed SQLite state (reloaded when it changed)."""
+        from embeddings import VectorIndex
+
+        with self._mutex:
+            meta = store.get_meta(self.read_db)
+            name = meta.get("vector_file")
+            if name != self._vector_file or self._vectors is None:
+                if name and (self.dir / name).exists():
+                    self._vectors = VectorIndex.load(self.dir / name)
+                else:
+                    dim = int(meta.get("dim") or self.encoder.dim)
+                    self._vectors = VectorIndex.create(dim, meta.get("factory", DEFAULT_FACTORY))
+                self._vector_file = name
+            return self._vectors
+
+    # ----------------------------------------------------------------- locking
+    @contextmanager
+    def writer(self) -> Iterator[None]:
+        """Hold the index's write lock (re-entrant); one writer process at a time."""
+        if self.readonly:
+            raise NewsQAError("this index was opened read-only")
+        with self._mutex:
+            if self._lock_depth == 0:
+                fd = os.open(self.dir / LOCK_NAME, os.O_RDWR | os.O_CREAT, 0o644)
+                deadline = time.monotonic() + self.lock_timeout
+                while True:
+                    try:
+                        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                        break
+                    except OSError as exc:
+                        if exc.errno not in (errno.EAGAIN, errno.EACCES) or time.monotonic() > deadline:
+                            os.close(fd)
+                            raise IndexLockedError(f"another process is writing to {self.dir}; try again later") from exc
+                        time.sleep(0.1)
+                self._lock_fd = fd
+                self._repair_if_needed()
+            self._lock_depth += 1
+            try:
+                yield
+            finally:
+                self._lock_depth -= 1
+                if self._lock_depth == 0 and self._lock_fd is not None:
+                    fcntl.flock(self._lock_fd, fcntl.LOCK_UN)
+                    os.close(self._lock_fd)
+                    self._lock_fd = None
+
+    # ----------------------------------------------------------------- writes
+    def add(self, source: str | Path | bytes | Issue, paper: str | None = None, date: str | None = None,
+            progress: ProgressFn | None = None, batch_size: int = 32) -> AddResult:
+        """Index one issue: parse it, embed its paragraphs, store it atomically.
+
+        Args:
+            source: a file path, the file's bytes, or an already parsed ``Issue``.
+            paper: the paper's name (overrides what the parser found).
+            date: the issue date, YYYY-MM-DD (overrides the file name and datelines).
+            progress: called with the number of windows embedded after each batch.
+            batch_size: paragraphs per model call.
+
+        Returns:
+            What was done: added, replaced (a corrected file for the same paper and date) or
+            unchanged (the same content is already stored; no work done).
+        """
+        date = check_date(date)
+        issue = source if isinstance(source, Issue) else _parse(source, paper, date)
+        if paper:
+            issue.paper = paper
+        if date:
+            issue.date = date
+        key = issue_key(issue)
+        n_par = len(issue.paragraphs)
+        with self.writer():
+            old = store.issue_row(self.db, key)
+            if old and old["sha256"] == issue.sha256:
+                return AddResult(key, "unchanged", old["paragraphs"], old["articles"], 0, issue.source)
+            encoder = self.encoder
+            rows = _rows(issue, key)
+            windows = _windows(rows["paragraphs"], encoder)
+            texts = {par["paragraph_id"]: par["text"] for par in rows["paragraphs"]}
+            vectors, embedded = self._embed(windows, texts, encoder, progress, batch_size)
+            index = self.vectors().copy()  # readers keep searching the committed one meanwhile
+            removed = store.delete_issue(self.db, key) if old else []
+            try:
+                if removed:
+                    index.remove(np.asarray(removed, dtype=np.int64))
+                if windows:
+                    index.add(np.asarray([w[0] for w in windows], dtype=np.int64), vectors)
+                name = self._save_vectors(index)
+                # The deletes above opened this same transaction: one commit swaps the issue.
+                with self.db:
+                    store.insert_issue(self.db, rows["issue"])
+                    for art in rows["articles"]:
+                        store.insert_article(self.db, art)
+                    for par in rows["paragraphs"]:
+                        store.insert_paragraph(self.db, par, index_tokens(par["text"]))
+                    store.insert_vectors(self.db, windows)
+                    store.set_meta(self.db, vector_file=name, model=encoder.name, dim=encoder.dim,
+                                   model_spec=self._model_spec or store.get_meta(self.db).get("model_spec", ""))
+            except BaseException:
+                self.db.rollback()
+                raise
+            self._publish(index, name)
+        return AddResult(key, "replaced" if old else "added", n_par, len(issue.articles), embedded, issue.source)
+
+    def remove(self, issue_id: str) -> bool:
+        """Remove one issue and its vectors.
+
+        Args:
+            issue_id: as listed by ``issues()``.
+
+        Returns:
+            False when no such issue is stored.
+        """
+        with self.writer():
+            if not store.issue_row(self.db, issue_id):
+                return False
+            index = self.vectors().copy()
+            try:
+                removed = store.delete_issue(self.db, issue_id)
+                index.remove(np.asarray(removed, dtype=np.int64))
+                name = self._save_vectors(index)
+                with self.db:
+                    store.set_meta(self.db, vector_file=name)
+            except BaseException:
+                self.db.rollback()
+                raise
+            self._publish(index, name)
+        return True
+
+    def _publish(self, index, name: str) -> None:
+        """After a commit: serve the new vectors in this process and drop stale files."""
+        with self._mutex:
+            self._vectors, self._vector_file = index, name
+        self._drop_stale_vector_files()
+
+    def _embed(self, windows, texts: dict[int, str], encoder, progress: ProgressFn | None,
+               batch_size: int) -> tuple[np.ndarray, int]:
+        """Vectors for the windows, reusing stored vectors of identical window text."""
+        index = self.vectors()
+        out = np.zeros((len(windows), encoder.dim), dtype=np.float32)
+        todo = []
+        for i, (_vid, _pid, _s, _e, digest) in enumerate(windows):
+            row = self.db.execute("SELECT vector_id FROM vectors WHERE text_hash = ? LIMIT 1", (digest,)).fetchone()
+            vec = index.reconstruct(row[0]) if row else None
+            if vec is None:
+                todo.append(i)
+            else:
+                out[i] = vec
+        for b in range(0, len(todo), batch_size):
+            idx = todo[b:b + batch_size]
+            batch = [texts[windows[i][1]][windows[i][2]:windows[i][3]] for i in idx]
+            out[idx] = encoder.encode_passages(batch, batch_size=batch_size)
+            if progress:
+                progress(len(idx))
+        return out, len(todo)
+
+    def _save_vectors(self, index) -> str:
+        gen = 1 + max([int(m.group(1)) for f in os.listdir(self.dir) if (m := _VECTOR_FILE.match(f))] or [0])
+        name = f"vectors-{gen:06d}.faiss"
+        index.save(self.dir / name)
+        return name
+
+    def _drop_stale_vector_files(self) -> None:
+        """Delete vector files older than the current and the previous one (a reader may hold that)."""
+        current = store.get_meta(self.db).get("vector_file")
+        files = sorted(f for f in os.listdir(self.dir) if _VECTOR_FILE.match(f))
+        keep = {current}
+        older = [f for f in files if current and f < current]
+        if older:
+            keep.add(older[-1])
+        for f in files:
+            if f not in keep:
+                try:
+                    os.unlink(self.dir / f)
+                except FileNotFoundError:
+                    pass
+
+    # ----------------------------------------------------------------- consistency
+    def verify(self) -> dict:
+        """Compare the vector file with the store.
+
+        Returns:
+            ``{"missing": [...], "orphans": [...]}``: vector ids the store expects but FAISS lacks,
+            and ids FAISS holds that no stored paragraph owns.
+        """
+        expected = store.vector_ids(self.db)
+        meta = store.get_meta(self.db)
+        name = meta.get("vector_file")
+        if not expected and not name:
+            return {"missing": [], "orphans": []}
+        held = set(self.vectors().ids().tolist()) if name and (self.dir / name).exists() else set()
+        return {"missing": sorted(expected - held), "orphans": sorted(held - expected)}
+
+    def _repair_if_needed(self) -> None:
+        """Under the write lock: re-embed vectors the store expects but the file lacks, drop orphans."""
+        report = self.verify()
+        if not report["missing"] and not report["orphans"]:
+            return
+        index = self.vectors().copy()
+        if report["orphans"]:
+            index.remove(np.asarray(report["orphans"], dtype=np.int64))
+        if report["missing"]:
+            rows = self.db.execute(
+                'SELECT v.vector_id, p.text, v.start, v."end" FROM vectors v JOIN paragraphs p USING (paragraph_id)'
+                f" WHERE v.vector_id IN ({','.join('?' * len(report['missing']))})",
+                report["missing"],
+            ).fetchall()
+            vecs = self.encoder.encode_passages([t[s:e] for _, t, s, e in rows])
+            index.add(np.asarray([r[0] for r in rows], dtype=np.int64), vecs)
+        name = self._save_vectors(index)
+        with self.db:
+            store.set_meta(self.db, vector_file=name)
+        self._publish(index, name)
+
+    # ----------------------------------------------------------------- reads
+    def dense_search(self, query_vector: np.ndarray, k: int, date_from: str | None = None,
+                     date_to: str | None = None, paper: str | None = None) -> list[tuple[int, float]]:
+        """Nearest paragraphs to a query vector, filters applied inside the FAISS search.
+
+        Args:
+            query_vector: one normalised query embedding, shape (dim,).
+            k: how many paragraphs to return.
+            date_from, date_to, paper: optional filters.
+
+        Returns:
+            (paragraph_id, cosine) pairs, best first; a paragraph's score is its best window's.
+        """
+        allowed = store.allowed_vector_ids(self.read_db, date_from, date_to, paper)
+        if allowed is not None and not allowed:
+            return []
+        index = self.vectors()
+        if index.ntotal == 0:
+            return []
+        # Over-fetch: several windows may belong to one paragraph.
+        scores, ids = index.search(query_vector.reshape(1, -1).astype(np.float32), k * 2 + 4,
+                                   allowed_ids=None if allowed is None else np.asarray(allowed, dtype=np.int64))
+        hits = [(int(i), float(s)) for i, s in zip(ids[0], scores[0]) if i >= 0]
+        owner = store.vector_paragraphs(self.read_db, [i for i, _ in hits])
+        best: dict[int, float] = {}
+        for vid, score in hits:
+            pid = owner.get(vid)
+            if pid is not None and score > best.get(pid, -1e9):
+                best[pid] = score
+        return sorted(best.items(), key=lambda kv: -kv[1])[:k]
+
+    def keyword_search(self, query: str, k: int, date_from: str | None = None, date_to: str | None = None,
+                       paper: str | None = None) -> list[tuple[int, float]]:
+        """BM25 search over jieba tokens (see ``store.keyword_search``); [] for a query with no tokens."""
+        from qa.tokens import fts_query
+
+        match = fts_query(query)
+        if not match:
+            return []
+        return store.keyword_search(self.read_db, match, k, date_from, date_to, paper)
+
+    def passages(self, paragraph_ids: list[int]) -> dict[int, dict]:
+        """Citation metadata (text, paper, date, title, paragraph ordinal, offsets) by paragraph id."""
+        return store.passages(self.read_db, paragraph_ids)
+
+    def issues(self) -> list[dict]:
+        """Every stored issue with its counts, newest first."""
+        return store.list_issues(self.read_db)
+
+    def stats(self) -> dict:
+        """Counts and settings of the index, and its size on disk."""
+        meta = store.get_meta(self.read_db)
+        count = lambda sql: self.read_db.execute(sql).fetchone()[0]  # noqa: E731
+        size = sum(f.stat().st_size for f in self.dir.iterdir() if f.is_file())
+        n_par = count("SELECT count(*) FROM paragraphs")
+        return {
+            "index_dir": str(self.dir), "issues": count("SELECT count(*) FROM issues"),
+            "articles": count("SELECT count(*) FROM articles"), "paragraphs": n_par,
+            "vectors": count("SELECT count(*) FROM vectors"), "model": meta.get("model"),
+            "dim": int(meta["dim"]) if meta.get("dim") else None, "factory": meta.get("factory"),
+            "vector_file": meta.get("vector_file"), "bytes_on_disk": size,
+            "bytes_per_paragraph": round(size / n_par, 1) if n_par else None,
+        }
+
+    def close(self) -> None:
+        """Close this thread's connections (other threads' readers close with their thread)."""
+        conn = getattr(self._local, "conn", None)
+        if conn is not None:
+            conn.close()
+            self._local.conn = None
+        self.db.close()
+
+    def __enter__(self) -> NewsIndex:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def _install_user_dict(self, path: Path) -> None:
+        if not path.is_file():
+            raise InputError(f"user dictionary not found: {path}")
+        data = path.read_bytes()
+        try:
+            data.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise InputError(f"user dictionary {path} is not UTF-8") from exc
+        target = self.dir / USER_DICT_NAME
+        tmp = target.with_suffix(".tmp")
+        tmp.write_bytes(data)
+        os.replace(tmp, target)
+
+
+def _parse(source: str | Path | bytes, paper: str | None, date: str | None) -> Issue:
+    from qa.parse import parse_issue
+
+    return parse_issue(source, paper=paper, date=date)
+
+
+def _windows(paragraphs: list[dict], encoder) -> list[tuple[int, int, int, int, str]]:
+    """(vector_id, paragraph_id, start, end, text_hash) for each model window of each paragraph.
+
+    Paragraphs longer than the model's input are split into overlapping windows; every window's
+    vector cites back to its paragraph.
+    """
+    from embeddings import split_windows
+
+    max_chars = max(32, int(encoder.max_tokens) - 16)
+    out = []
+    for par in paragraphs:
+        text = par["text"]
+        for n, (s, e) in enumerate(split_windows(text, max_chars, max_chars // 5)):
+            digest = hashlib.sha1(f"{encoder.name}\n{text[s:e]}".encode()).hexdigest()
+            out.append((stable_id(par["paragraph_id"], n), par["paragraph_id"], s, e, digest))
+    return out
+
+
+def check_date(date: str | None) -> str | None:
+    """Validate an ISO date (YYYY-MM-DD); raise InputError with the bad value otherwise."""
+    if date is None:
+        return None
+    try:
+        return _dt.date.fromisoformat(date).isoformat() if re.fullmatch(r"\d{4}-\d{2}-\d{2}", date) else _bad_date(date)
+    except ValueError:
+        return _bad_date(date)
+
+
+def _bad_date(date: str):
+    raise InputError(f"not a date (want YYYY-MM-DD): {date!r}")
+
+
+def _rows(issue: Issue, key: str) -> dict:
+    """The SQLite rows of one parsed issue, with stable ids."""
+    now = _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")
+    articles, paragraphs = [], []
+    position = 0
+    for a_ord, art in enumerate(issue.articles, 1):
+        article_id = stable_id(key, issue.sha256, "a", a_ord)
+        articles.append({
+            "article_id": article_id, "issue_id": key, "ordinal": a_ord, "title": art.title,
+            "kicker": art.kicker, "subtitle": art.subtitle, "byline": art.byline, "dateline": art.dateline,
+            "page": art.page, "sections": list(art.sections), "captions": list(art.captions),
+        })
+        for p_ord, par in enumerate(art.paragraphs, 1):
+            position += 1
+            paragraphs.append({
+                "paragraph_id": stable_id(key, issue.sha256, "p", position), "issue_id": key,
+                "article_id": article_id, "ordinal": p_ord, "position": position, "text": par.text,
+                "start": par.start, "end": par.end, "spans": [list(s) for s in par.spans] or [[par.start, par.end]],
+                "section": par.section, "truncated": int(bool(par.truncated)),
+            })
+    issue_row = {
+        "issue_id": key, "paper": issue.paper, "date": issue.date, "date_inferred": int(bool(issue.date_inferred)),
+        "page": issue.page, "source": issue.source, "sha256": issue.sha256, "added_at": now,
+        "articles": len(articles), "paragraphs": len(paragraphs), "text": issue.text,
+    }
+    return {"issue": issue_row, "articles": articles, "paragraphs": paragraphs}

@@ -1,0 +1,259 @@
+"""SQLite store: issues, articles, paragraphs, vector windows and the FTS5 keyword index."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+
+SCHEMA_VERSION = "1"
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS issues (
+    issue_id TEXT PRIMARY KEY,
+    paper TEXT, date TEXT, date_inferred INTEGER NOT NULL DEFAULT 0, page TEXT,
+    source TEXT NOT NULL, sha256 TEXT NOT NULL, added_at TEXT NOT NULL,
+    articles INTEGER NOT NULL, paragraphs INTEGER NOT NULL, text TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS articles (
+    article_id INTEGER PRIMARY KEY,
+    issue_id TEXT NOT NULL REFERENCES issues(issue_id) ON DELETE CASCADE,
+    ordinal INTEGER NOT NULL, title TEXT, kicker TEXT, subtitle TEXT, byline TEXT,
+    dateline TEXT, page TEXT, sections TEXT NOT NULL, captions TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS paragraphs (
+    paragraph_id INTEGER PRIMARY KEY,
+    issue_id TEXT NOT NULL REFERENCES issues(issue_id) ON DELETE CASCADE,
+    article_id INTEGER NOT NULL REFERENCES articles(article_id) ON DELETE CASCADE,
+    ordinal INTEGER NOT NULL, position INTEGER NOT NULL, text TEXT NOT NULL,
+    start INTEGER NOT NULL, "end" INTEGER NOT NULL, spans TEXT NOT NULL,
+    section TEXT, truncated INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX IF NOT EXISTS paragraphs_issue ON paragraphs(issue_id);
+CREATE TABLE IF NOT EXISTS vectors (
+    vector_id INTEGER PRIMARY KEY,
+    paragraph_id INTEGER NOT NULL REFERENCES paragraphs(paragraph_id) ON DELETE CASCADE,
+    start INTEGER NOT NULL, "end" INTEGER NOT NULL, text_hash TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS vectors_paragraph ON vectors(paragraph_id);
+CREATE INDEX IF NOT EXISTS vectors_hash ON vectors(text_hash);
+CREATE INDEX IF NOT EXISTS issues_date ON issues(date);
+CREATE VIRTUAL TABLE IF NOT EXISTS paragraphs_fts USING fts5(tokens);
+"""
+
+# Columns a search result carries, in the order `passages` selects them.
+_PASSAGE_SQL = """
+SELECT p.paragraph_id, p.text, p.ordinal, p.start, p."end", p.section, p.issue_id,
+       i.paper, i.date, i.source, a.title, a.page
+FROM paragraphs p JOIN issues i USING (issue_id) JOIN articles a USING (article_id)
+WHERE p.paragraph_id IN ({marks})
+"""
+
+
+def connect(path: Path, readonly: bool = False) -> sqlite3.Connection:
+    """Open the store's database in WAL mode, creating the schema when writable.
+
+    Args:
+        path: the SQLite file.
+        readonly: open with ``mode=ro`` so a reader can never write.
+
+    Returns:
+        The connection (autocommit off; callers use ``with conn:`` transactions).
+    """
+    if readonly:
+        conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, check_same_thread=False, timeout=30)
+    else:
+        conn = sqlite3.connect(path, check_same_thread=False, timeout=30)
+        conn.execute("PRAGMA journal_mode=WAL")
+        # FULL: a commit that returned is on disk, so it always matches the fsynced vector file.
+        conn.execute("PRAGMA synchronous=FULL")
+        conn.executescript(_SCHEMA)
+        conn.execute("INSERT OR IGNORE INTO meta VALUES ('schema', ?)", (SCHEMA_VERSION,))
+        conn.commit()
+    conn.execute("PRAGMA foreign_keys=ON")
+    return conn
+
+
+def get_meta(conn: sqlite3.Connection) -> dict[str, str]:
+    """All key/value settings recorded in the store (model, dim, vector file, …)."""
+    return dict(conn.execute("SELECT key, value FROM meta"))
+
+
+def set_meta(conn: sqlite3.Connection, **values: str) -> None:
+    """Record settings inside the caller's transaction."""
+    conn.executemany("INSERT OR REPLACE INTO meta VALUES (?, ?)", [(k, str(v)) for k, v in values.items()])
+
+
+def issue_row(conn: sqlite3.Connection, issue_id: str) -> dict | None:
+    """One issue's summary row, or None when it is not stored."""
+    cur = conn.execute(
+        "SELECT issue_id, paper, date, date_inferred, page, source, sha256, added_at, articles, paragraphs"
+        " FROM issues WHERE issue_id = ?",
+        (issue_id,),
+    )
+    row = cur.fetchone()
+    return _row_dict(cur, row) if row else None
+
+
+def list_issues(conn: sqlite3.Connection) -> list[dict]:
+    """Every stored issue, newest date first."""
+    cur = conn.execute(
+        "SELECT issue_id, paper, date, date_inferred, page, source, sha256, added_at, articles, paragraphs"
+        " FROM issues ORDER BY date DESC, issue_id"
+    )
+    return [_row_dict(cur, row) for row in cur.fetchall()]
+
+
+def _row_dict(cur: sqlite3.Cursor, row: Sequence) -> dict:
+    data = {d[0]: v for d, v in zip(cur.description, row)}
+    if "date_inferred" in data:
+        data["date_inferred"] = bool(data["date_inferred"])
+    return data
+
+
+def delete_issue(conn: sqlite3.Connection, issue_id: str) -> list[int]:
+    """Delete an issue with its articles, paragraphs, FTS rows and vector rows.
+
+    Args:
+        conn: a connection inside the caller's transaction.
+        issue_id: the issue to delete.
+
+    Returns:
+        The vector ids that were deleted, to drop from the FAISS index.
+    """
+    vector_ids = [
+        r[0]
+        for r in conn.execute(
+            "SELECT v.vector_id FROM vectors v JOIN paragraphs p USING (paragraph_id) WHERE p.issue_id = ?",
+            (issue_id,),
+        )
+    ]
+    conn.execute(
+        "DELETE FROM paragraphs_fts WHERE rowid IN (SELECT paragraph_id FROM paragraphs WHERE issue_id = ?)",
+        (issue_id,),
+    )
+    conn.execute(
+        "DELETE FROM vectors WHERE paragraph_id IN (SELECT paragraph_id FROM paragraphs WHERE issue_id = ?)",
+        (issue_id,),
+    )
+    conn.execute("DELETE FROM paragraphs WHERE issue_id = ?", (issue_id,))
+    conn.execute("DELETE FROM articles WHERE issue_id = ?", (issue_id,))
+    conn.execute("DELETE FROM issues WHERE issue_id = ?", (issue_id,))
+    return vector_ids
+
+
+def insert_issue(conn: sqlite3.Connection, row: dict) -> None:
+    """Insert an issue summary row (keys as the ``issues`` columns)."""
+    cols = ", ".join(row)
+    conn.execute(f"INSERT INTO issues ({cols}) VALUES ({', '.join('?' * len(row))})", tuple(row.values()))
+
+
+def insert_article(conn: sqlite3.Connection, row: dict) -> None:
+    """Insert an article row; ``sections`` and ``captions`` are lists stored as JSON."""
+    row = dict(row, sections=json.dumps(row["sections"], ensure_ascii=False),
+               captions=json.dumps(row["captions"], ensure_ascii=False))
+    cols = ", ".join(row)
+    conn.execute(f"INSERT INTO articles ({cols}) VALUES ({', '.join('?' * len(row))})", tuple(row.values()))
+
+
+def insert_paragraph(conn: sqlite3.Connection, row: dict, tokens: str) -> None:
+    """Insert a paragraph row and its FTS5 token string (rowid = paragraph id)."""
+    row = dict(row, spans=json.dumps(row["spans"]))
+    cols = ", ".join(f'"{c}"' for c in row)
+    conn.execute(f"INSERT INTO paragraphs ({cols}) VALUES ({', '.join('?' * len(row))})", tuple(row.values()))
+    conn.execute("INSERT INTO paragraphs_fts (rowid, tokens) VALUES (?, ?)", (row["paragraph_id"], tokens))
+
+
+def insert_vectors(conn: sqlite3.Connection, rows: Iterable[tuple[int, int, int, int, str]]) -> None:
+    """Insert (vector_id, paragraph_id, start, end, text_hash) rows."""
+    conn.executemany('INSERT INTO vectors (vector_id, paragraph_id, start, "end", text_hash) VALUES (?,?,?,?,?)', rows)
+
+
+def vector_ids(conn: sqlite3.Connection) -> set[int]:
+    """Every vector id the store expects the FAISS index to hold."""
+    return {r[0] for r in conn.execute("SELECT vector_id FROM vectors")}
+
+
+def filter_sql(date_from: str | None, date_to: str | None, paper: str | None) -> tuple[str, list]:
+    """A WHERE fragment over ``issues i`` for the date range and paper filters.
+
+    Returns:
+        ("", []) when no filter is set, else (" AND …", parameters).
+    """
+    parts, params = [], []
+    if date_from:
+        parts.append("i.date >= ?")
+        params.append(date_from)
+    if date_to:
+        parts.append("i.date <= ?")
+        params.append(date_to)
+    if paper:
+        parts.append("i.paper = ?")
+        params.append(paper)
+    return ("".join(" AND " + p for p in parts), params)
+
+
+def allowed_vector_ids(conn: sqlite3.Connection, date_from: str | None, date_to: str | None,
+                       paper: str | None) -> list[int] | None:
+    """The vector ids that pass the filters, or None when no filter is set."""
+    where, params = filter_sql(date_from, date_to, paper)
+    if not where:
+        return None
+    sql = ("SELECT v.vector_id FROM vectors v JOIN paragraphs p USING (paragraph_id)"
+           " JOIN issues i USING (issue_id) WHERE 1=1" + where)
+    return [r[0] for r in conn.execute(sql, params)]
+
+
+def keyword_search(conn: sqlite3.Connection, match: str, k: int, date_from: str | None = None,
+                   date_to: str | None = None, paper: str | None = None) -> list[tuple[int, float]]:
+    """BM25 search over the FTS5 table with the filters applied inside the query.
+
+    Args:
+        conn: the store connection.
+        match: an FTS5 MATCH expression (see ``qa.tokens.fts_query``).
+        k: how many paragraphs to return.
+        date_from, date_to, paper: optional filters.
+
+    Returns:
+        (paragraph_id, score) pairs, best first; score is ``-bm25`` so larger is better.
+    """
+    where, params = filter_sql(date_from, date_to, paper)
+    if where:
+        sql = ("SELECT f.rowid, -bm25(paragraphs_fts) AS s FROM paragraphs_fts f"
+               " JOIN paragraphs p ON p.paragraph_id = f.rowid JOIN issues i USING (issue_id)"
+               " WHERE paragraphs_fts MATCH ?" + where + " ORDER BY bm25(paragraphs_fts) LIMIT ?")
+    else:
+        sql = ("SELECT rowid, -bm25(paragraphs_fts) AS s FROM paragraphs_fts"
+               " WHERE paragraphs_fts MATCH ? ORDER BY bm25(paragraphs_fts) LIMIT ?")
+    return [(r[0], r[1]) for r in conn.execute(sql, [match, *params, k])]
+
+
+def vector_paragraphs(conn: sqlite3.Connection, ids: Sequence[int]) -> dict[int, int]:
+    """Map vector ids to their paragraph ids."""
+    out: dict[int, int] = {}
+    for chunk in _chunks(list(ids), 900):
+        marks = ",".join("?" * len(chunk))
+        out.update(conn.execute(f"SELECT vector_id, paragraph_id FROM vectors WHERE vector_id IN ({marks})", chunk))
+    return out
+
+
+def passages(conn: sqlite3.Connection, paragraph_ids: Sequence[int]) -> dict[int, dict]:
+    """Citation metadata of paragraphs, keyed by paragraph id."""
+    out: dict[int, dict] = {}
+    for chunk in _chunks(list(paragraph_ids), 900):
+        cur = conn.execute(_PASSAGE_SQL.format(marks=",".join("?" * len(chunk))), chunk)
+        for row in cur.fetchall():
+            pid, text, ordinal, start, end, section, issue_id, paper, date, source, title, page = row
+            out[pid] = {
+                "text": text, "paper": paper, "date": date, "title": title, "paragraph": ordinal,
+                "section": section, "page": page, "issue_id": issue_id, "paragraph_id": pid,
+                "source": source, "start": start, "end": end,
+            }
+    return out
+
+
+def _chunks(items: list, size: int):
+    for i in range(0, len(items), size):
+        yield items[i:i + size]
