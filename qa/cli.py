@@ -1,0 +1,329 @@
+"""The `newsqa` command: parse, index, search, ask, eval and serve newspaper issues."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+from pathlib import Path
+
+from qa.errors import NewsQAError
+
+ISSUE_SUFFIXES = {".txt", ".text", ".md", ".markdown", ".html", ".htm"}
+
+
+def _print_json(data) -> None:
+    print(json.dumps(data, ensure_ascii=False, indent=2))
+
+
+def _index_dir_arg(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--index-dir", type=Path, default=None,
+                   help="index directory (default: $NEWSQA_INDEX or ~/.newsqa/index)")
+
+
+def _model_arg(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--model", default=None,
+                   help="embedding model: a local sentence-transformers directory or a bundled model name "
+                        "(default: the index's own model, or the bundled default for a new index)")
+
+
+def _filter_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--date-from", default=None, metavar="YYYY-MM-DD", help="only issues on or after this date")
+    p.add_argument("--date-to", default=None, metavar="YYYY-MM-DD", help="only issues on or before this date")
+    p.add_argument("--paper", default=None, help="only issues of this paper")
+
+
+def walk_issue_files(paths: list[Path]) -> tuple[list[Path], list[str]]:
+    """Expand files and directories into issue files (by suffix, sorted; hidden files skipped).
+
+    Returns:
+        (files, problems): the files to index and one message per path that does not exist.
+    """
+    files, problems = [], []
+    for path in paths:
+        if path.is_dir():
+            found = sorted(f for f in path.rglob("*") if f.is_file() and f.suffix.lower() in ISSUE_SUFFIXES
+                           and not any(part.startswith(".") for part in f.relative_to(path).parts))
+            if not found:
+                problems.append(f"{path}: no issue files (.txt, .md, .html) in this directory")
+            files.extend(found)
+        elif path.exists():
+            files.append(path)
+        else:
+            problems.append(f"{path}: no such file or directory")
+    return files, problems
+
+
+# ---------------------------------------------------------------------- commands
+def cmd_parse(args) -> int:
+    from qa.parse import parse_issue
+    from qa.index import check_date
+
+    issue = parse_issue(args.file, paper=args.paper, date=check_date(args.date))
+    if args.json:
+        _print_json(issue.to_dict())
+        return 0
+    print(f"{issue.source}: paper={issue.paper} date={issue.date}{' (inferred)' if issue.date_inferred else ''}"
+          f" articles={len(issue.articles)} paragraphs={len(issue.paragraphs)}")
+    for n, art in enumerate(issue.articles, 1):
+        print(f"  [{n}] {art.title or '(untitled)'} — {len(art.paragraphs)} paragraphs"
+              + (f", {art.byline}" if art.byline else ""))
+    return 0
+
+
+def cmd_index(args) -> int:
+    from tqdm import tqdm
+
+    from qa.index import NewsIndex, check_date
+    from qa.parse import parse_issue
+
+    check_date(args.date)
+    files, problems = walk_issue_files(args.paths)
+    for msg in problems:
+        print(f"newsqa: skipped {msg}", file=sys.stderr)
+    parsed = []
+    for f in files:
+        try:
+            parsed.append(parse_issue(f, paper=args.paper, date=args.date))
+        except (NewsQAError, OSError) as exc:
+            problems.append(str(exc))
+            print(f"newsqa: skipped {f}: {exc}", file=sys.stderr)
+    started = time.monotonic()
+    counts = {"added": 0, "replaced": 0, "unchanged": 0, "failed": len(problems)}
+    paragraphs = embedded = 0
+    index = NewsIndex(args.index_dir, model=args.model, factory=args.factory, user_dict=args.user_dict)
+    total = sum(len(i.paragraphs) for i in parsed)
+    with index.writer(), tqdm(total=total, unit="par", desc="embedding", disable=args.quiet or None,
+                              dynamic_ncols=True) as bar:
+        for issue in parsed:
+            bar.set_postfix_str(issue.source)
+            done = bar.n
+            try:
+                result = index.add(issue, paper=args.paper, date=args.date, progress=bar.update)
+            except NewsQAError as exc:
+                counts["failed"] += 1
+                print(f"newsqa: failed {issue.source}: {exc}", file=sys.stderr)
+                continue
+            counts[result.status] += 1
+            paragraphs += result.paragraphs
+            embedded += result.embedded
+            # progress counts model windows; settle the bar on whole paragraphs per issue
+            bar.n = done + result.paragraphs
+            bar.refresh()
+            if args.verbose:
+                tqdm.write(f"{result.status:9} {result.issue_id} ({result.paragraphs} paragraphs) from {result.source}")
+    seconds = time.monotonic() - started
+    summary = dict(counts, paragraphs=paragraphs, embedded=embedded, seconds=round(seconds, 2),
+                   paragraphs_per_second=round(paragraphs / seconds, 1) if seconds > 0 else None)
+    if args.json:
+        _print_json(summary)
+    else:
+        print(f"{counts['added']} added, {counts['replaced']} replaced, {counts['unchanged']} unchanged, "
+              f"{counts['failed']} failed; {paragraphs} paragraphs ({embedded} windows embedded) in {seconds:.1f} s")
+    return 1 if counts["failed"] else 0
+
+
+def cmd_remove(args) -> int:
+    from qa.index import NewsIndex
+
+    index = NewsIndex(args.index_dir)
+    missing = [i for i in args.issue_ids if not index.remove(i)]
+    for i in missing:
+        print(f"newsqa: no issue {i!r} in {index.dir} (see `newsqa list`)", file=sys.stderr)
+    print(f"removed {len(args.issue_ids) - len(missing)} issue(s)")
+    return 1 if missing else 0
+
+
+def cmd_list(args) -> int:
+    from qa.index import NewsIndex
+
+    issues = NewsIndex(args.index_dir, readonly=True).issues()
+    if args.json:
+        _print_json(issues)
+        return 0
+    if not issues:
+        print("no issues indexed")
+    for i in issues:
+        print(f"{i['issue_id']:32} {i['paper'] or '-':10} {i['date'] or '-':10}  {i['articles']:3} articles "
+              f"{i['paragraphs']:5} paragraphs  {i['source']}")
+    return 0
+
+
+def cmd_stats(args) -> int:
+    from qa.index import NewsIndex
+
+    stats = NewsIndex(args.index_dir, readonly=True).stats()
+    if args.json:
+        _print_json(stats)
+    else:
+        for key, value in stats.items():
+            print(f"{key:20} {value}")
+    return 0
+
+
+def cmd_search(args) -> int:
+    from qa.retrieve import HybridRetriever
+    from qa.index import NewsIndex
+
+    index = NewsIndex(args.index_dir, model=args.model, readonly=True)
+    results = HybridRetriever(index).run(args.query, k=args.k, date_from=args.date_from,
+                                         date_to=args.date_to, paper=args.paper)
+    if args.json:
+        _print_json({"query": args.query, "results": results})
+        return 0
+    if not results:
+        print("no results")
+    for r in results:
+        print(f"[{r['rank']}] {r['score']:.4f}  {r['paper']} {r['date']} 《{r['title'] or '无标题'}》 第{r['paragraph']}段")
+        print(f"    {r['text'][:160]}")
+    return 0
+
+
+def cmd_ask(args) -> int:
+    from qa.answer import Answerer
+    from qa.index import NewsIndex
+
+    index = NewsIndex(args.index_dir, model=args.model, readonly=True)
+    result = Answerer(index).run(args.question, k=args.k, date_from=args.date_from,
+                                 date_to=args.date_to, paper=args.paper)
+    if args.json:
+        _print_json(result)
+        return 0
+    print(result["answer"] or f"没有找到答案：{result.get('reason', '')}")
+    for n, c in enumerate(result["citations"], 1):
+        print(f"  [{n}] {c['paper']} {c['date']} 《{c['title'] or '无标题'}》 第{c['paragraph']}段")
+    return 0
+
+
+def cmd_eval(args) -> int:
+    from qa.evaluate import evaluate, format_report
+    from qa.index import NewsIndex
+
+    index = NewsIndex(args.index_dir, model=args.model, readonly=True)
+    report = evaluate(index, args.questions, k=args.k)
+    if args.json:
+        _print_json(report)
+    else:
+        print(format_report(report))
+    return 0
+
+
+def cmd_serve(args) -> int:
+    from qa.api import serve
+
+    return serve(index_dir=args.index_dir, host=args.host, port=args.port, model=args.model,
+                 sample=not args.no_sample)
+
+
+# ---------------------------------------------------------------------- parser
+def build_parser() -> argparse.ArgumentParser:
+    """The argparse tree of all subcommands."""
+    parser = argparse.ArgumentParser(
+        prog="newsqa",
+        description="Question answering with citations over Chinese newspaper issues.",
+        epilog="Start with `newsqa index ISSUE.txt`, then `newsqa ask 问题` or `newsqa serve`.")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    p = sub.add_parser("parse", help="parse one issue file and show its articles and paragraphs",
+                       description="Parse one issue (UTF-8/GB18030 text, Markdown or HTML) into articles and "
+                                   "clean paragraphs with their character offsets in the file.")
+    p.add_argument("file", type=Path, help="the issue file")
+    p.add_argument("--paper", help="the paper's name (default: from the file name)")
+    p.add_argument("--date", metavar="YYYY-MM-DD", help="the issue date (default: from the file name, else inferred from datelines)")
+    p.add_argument("--json", action="store_true", help="print the parsed issue as JSON")
+    p.set_defaults(func=cmd_parse)
+
+    p = sub.add_parser("index", help="add or update issues in the index",
+                       description="Parse, embed and store issue files. A directory is walked for .txt/.md/.html "
+                                   "files. Re-indexing an unchanged file does nothing; a corrected file for the same "
+                                   "paper and date replaces that issue. Exit status 1 when any file was skipped.")
+    p.add_argument("paths", nargs="+", type=Path, metavar="FILE_OR_DIR")
+    p.add_argument("--paper", help="the paper's name for all files (default: from each file name)")
+    p.add_argument("--date", metavar="YYYY-MM-DD", help="the issue date for all files")
+    p.add_argument("--factory", default=None,
+                   help="FAISS index factory for a new index: Flat (exact, default), HNSW32 (fast, more memory), "
+                        "IVF4096,PQ32 (compact, for millions of paragraphs)")
+    p.add_argument("--user-dict", type=Path, help="jieba user dictionary of names (places, people, organisations)")
+    p.add_argument("-v", "--verbose", action="store_true", help="one line per issue")
+    p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    p.add_argument("--json", action="store_true", help="print the summary as JSON")
+    _index_dir_arg(p)
+    _model_arg(p)
+    p.set_defaults(func=cmd_index)
+
+    p = sub.add_parser("remove", help="remove issues from the index", description="Remove issues by id (see `newsqa list`).")
+    p.add_argument("issue_ids", nargs="+", metavar="ISSUE_ID")
+    _index_dir_arg(p)
+    p.set_defaults(func=cmd_remove)
+
+    p = sub.add_parser("list", help="list the indexed issues", description="List the indexed issues, newest first.")
+    p.add_argument("--json", action="store_true", help="print JSON")
+    _index_dir_arg(p)
+    p.set_defaults(func=cmd_list)
+
+    p = sub.add_parser("stats", help="counts, model and size of the index", description="Show the index's counts, model and size.")
+    p.add_argument("--json", action="store_true", help="print JSON")
+    _index_dir_arg(p)
+    p.set_defaults(func=cmd_stats)
+
+    p = sub.add_parser("search", help="find the paragraphs that match a query",
+                       description="Hybrid search (dense vectors + BM25 keywords, fused by reciprocal rank).")
+    p.add_argument("query")
+    p.add_argument("-k", type=int, default=10, help="number of results (1-50, default 10)")
+    _filter_args(p)
+    p.add_argument("--json", action="store_true", help="print JSON")
+    _index_dir_arg(p)
+    _model_arg(p)
+    p.set_defaults(func=cmd_search)
+
+    p = sub.add_parser("ask", help="answer a question with cited paragraphs",
+                       description="Answer from the indexed issues, citing the paragraphs; says so when nothing answers.")
+    p.add_argument("question")
+    p.add_argument("-k", type=int, default=5, help="passages to draw the answer from (default 5)")
+    _filter_args(p)
+    p.add_argument("--json", action="store_true", help="print JSON")
+    _index_dir_arg(p)
+    _model_arg(p)
+    p.set_defaults(func=cmd_ask)
+
+    p = sub.add_parser("eval", help="measure retrieval and answers on a question set",
+                       description="Recall@1/5/10, MRR@10, answer hit rate, abstention and latency for the hybrid, "
+                                   "dense-only and BM25-only retrievers on a JSONL question set.")
+    p.add_argument("questions", type=Path, help="JSONL: {question, answers: [...], gold: [...]} per line")
+    p.add_argument("-k", type=int, default=10, help="retrieval depth (default 10)")
+    p.add_argument("--json", action="store_true", help="print JSON")
+    _index_dir_arg(p)
+    _model_arg(p)
+    p.set_defaults(func=cmd_eval)
+
+    p = sub.add_parser("serve", help="web chat at / and JSON API at /api",
+                       description="Serve the chat page and the JSON API from one process. On an empty index the "
+                                   "bundled sample issue is indexed first.")
+    p.add_argument("--host", default=os.environ.get("NEWSQA_HOST", "127.0.0.1"),
+                   help="address to bind (default 127.0.0.1; anything else exposes the server)")
+    p.add_argument("--port", type=int, default=int(os.environ.get("NEWSQA_PORT", "7860")), help="port (default 7860)")
+    p.add_argument("--no-sample", action="store_true", help="do not index the bundled sample on an empty index")
+    _index_dir_arg(p)
+    _model_arg(p)
+    p.set_defaults(func=cmd_serve)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the `newsqa` console script."""
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    args = build_parser().parse_args(argv)
+    try:
+        return args.func(args) or 0
+    except NewsQAError as exc:
+        print(f"newsqa: error: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print("newsqa: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())
