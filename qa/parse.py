@@ -1,0 +1,847 @@
+"""Parse one newspaper issue into articles and paragraphs whose offsets slice the issue text."""
+
+from __future__ import annotations
+
+import datetime as _dt
+import hashlib
+import logging
+import math
+import os
+import re
+import threading
+import unicodedata
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+
+from qa.document import Article, Issue, Paragraph
+from qa.errors import InputError
+from qa.textio import Segment, clean_text, detect_format, html_segments, markdown_segments, read_issue_text
+
+MAX_PATH_CHARS = 4096  # a str longer than this (or with a newline) is issue text, not a path
+TITLE_MAX = 40  # headlines and section headings are short
+FIT = 0.05  # TF-IDF bigram cosine from which a paragraph is taken to fit an article
+NO_FIT = 0.01  # ... and under which it shares next to nothing with it
+CAPTION_MAX = 150  # a paragraph right above a photo credit and no longer than this is its caption
+RUN = 3  # paragraphs looked at together when deciding where a paragraph belongs
+MAX_OPEN = 6  # interrupted articles resume nearby: only the latest few stay open
+
+_CJK = "\u3400-\u9fff\uf900-\ufaff"
+_TERMINAL = "。！？!?…"
+_CLOSERS = "”’」』)）】》〉\"'"
+_JOIN_PUNCT = "，,、；;：:"
+_PAIRS = (("“", "”"), ("‘", "’"), ("「", "」"), ("『", "』"), ("(（", ")）"), ("【", "】"), ("《", "》"))
+
+_PAGE = re.compile(
+    r"(?:第\s*([A-Z]?\d{1,3})\s*版|([A-Z]?\d{1,3})\s*版|([A-H]\d{1,2}))"
+    rf"(?:\s*[:：·|｜\-—]?\s*[{_CJK}A-Za-z]{{0,12}})?"
+)
+_ROLE = r"(?:本报|本刊|新华社|中新社|人民日报)?(?:特派|特约|见习|实习|首席)?(?:摄影记者|记者|通讯员|评论员|撰稿人)"
+_BY_PREFIX = r"(?:文/图|文／图|文|图|撰文)\s*[/／|｜:：]"
+_DATELINE = re.compile(
+    rf"(?:(?:本报|新华社|中新社|中新网|人民网|新华网|央视网|[{_CJK}]{{2,6}}(?:社|网|台))"
+    rf"[{_CJK}]{{0,10}}?\d{{1,2}}月\d{{1,2}}日(?:电|讯)|本报讯|本刊讯)"
+    r"(?:\s*[（(][^()（）]{0,60}[)）])?"
+)
+_MASTHEAD = re.compile(
+    rf"[{_CJK}]{{2,8}}?(?:日报|晚报|晨报|早报|时报|商报|导报|周报|都市报|青年报|法治报|经济报|参考报)"
+    rf"(?=$|[\s\d第（(·|｜-])"
+)
+_FULL_DATE = re.compile(r"((?:19|20)\d{2})\s*[年\-/.]\s*(\d{1,2})\s*[月\-/.]\s*(\d{1,2})\s*日?")
+_NAME_DATE = re.compile(r"(?<!\d)((?:19|20)\d{2})[-_.]?(0[1-9]|1[0-2])[-_.]?(0[1-9]|[12]\d|3[01])(?!\d)")
+_NUM = r"[一二三四五六七八九十\d]+"
+_ENUMERATION = re.compile(rf"[一二三四五六七八九十]+是|[（(]?{_NUM}[)）、.．]|第{_NUM}")  # 一是/（一）/1./第一
+
+_jieba_lock = threading.Lock()
+_jieba_mod = None
+
+
+def _jieba():
+    """jieba, initialised once per process with its start-up chatter silenced."""
+    global _jieba_mod
+    if _jieba_mod is None:
+        with _jieba_lock:
+            if _jieba_mod is None:
+                import jieba
+
+                jieba.setLogLevel(logging.WARNING)
+                jieba.initialize()
+                _jieba_mod = jieba
+    return _jieba_mod
+
+
+# ------------------------------------------------------------------------ line shapes
+def ends_complete(text: str) -> bool:
+    """Whether a paragraph ends where a paragraph may end.
+
+    Args:
+        text: the paragraph.
+
+    Returns:
+        True after terminal punctuation (closing quotes allowed after it), a trailing ``——``
+        lead-in, or a closing ``(完)``/``(记者 …)``/``(… 摄)`` note.
+    """
+    t = text.rstrip()
+    if re.search(r"[（(](?:完|记者[^()（）]*|[^()（）]*摄)[)）]$", t) or t.endswith(("——", "—", "--")):
+        return True
+    core = t.rstrip(_CLOSERS)
+    if not core:
+        return False
+    if core[-1] in _TERMINAL:
+        return True
+    return core[-1] == "." and len(core) > 1 and not core[-2].isdigit()
+
+
+def _unbalanced(text: str) -> bool:
+    """Whether an opening quote or bracket is left unclosed (a break cut the text inside it)."""
+    return any(sum(text.count(c) for c in o) > sum(text.count(c) for c in c_) for o, c_ in _PAIRS)
+
+
+def _heading_shape(text: str, strict: bool = True) -> bool:
+    """Whether a line looks like a headline or section heading: short, no sentence end.
+
+    Args:
+        text: the line.
+        strict: section headings may not end in ？/！; titles (checked with more evidence) may.
+
+    Returns:
+        True for a short, balanced line with letters and no 。 and no trailing comma-like mark.
+    """
+    if not text or len(text) > TITLE_MAX or "。" in text or _unbalanced(text):
+        return False
+    if not re.search(rf"[{_CJK}A-Za-z]", text):
+        return False
+    core = text.rstrip(_CLOSERS)
+    if not core or core[-1] in _JOIN_PUNCT + "—…":
+        return False
+    return not (strict and core[-1] in _TERMINAL)
+
+
+def page_marker(text: str) -> str | None:
+    """The page a line announces (``第01版`` → ``"01"``, ``A3`` → ``"A3"``), else None."""
+    m = _PAGE.fullmatch(unicodedata.normalize("NFKC", text).strip().upper())
+    if not m:
+        return None
+    page = next(g for g in m.groups() if g)
+    return page.zfill(2) if page.isdigit() else page
+
+
+def _is_byline(text: str) -> bool:
+    """Whether a line is a byline: a role word (本报记者, 通讯员) followed only by names."""
+    if len(text) > TITLE_MAX or re.search(r"[，,。；;:：!?！？]", text) or text.rstrip(")）").endswith("摄"):
+        return False
+    if not (re.match(_ROLE, text) or re.match(_BY_PREFIX, text)):
+        return False
+    rest = re.sub(_ROLE, " ", re.sub("^" + _BY_PREFIX, " ", text))
+    # "记者从省发改委获悉" starts like a byline; names are short, that clause is not.
+    return all(len(name) <= 5 for name in re.split(r"[\s、,，/／]+", rest) if name)
+
+
+def _is_credit(text: str) -> bool:
+    """Whether a line is a photo credit (``本报记者 X 摄``, ``(新华社记者 X 摄)``, ``图/X``)."""
+    if len(text) > 50:
+        return False
+    return bool(
+        re.fullmatch(r"[(（][^()（）]{1,45}摄影?[)）]", text)
+        or (re.search(r"(?:\s|记者\S{0,6}|通讯员\S{0,6})摄影?[)）]?$", text) and not re.search("[。，,]", text))
+        or re.fullmatch(r"(?:图|摄影|图片)\s*[/／:：|｜]\s*\S.{0,20}|图片由.{1,20}提供", text)
+    )
+
+
+def _is_caption(text: str) -> bool:
+    """Whether a paragraph is a photo caption by its own form (图为…, or ends with ``(… 摄)``)."""
+    return bool(re.match(r"(?:图为|上图|下图|左图|右图|题图|图[一二三四1-9]?\s*[:：])", text)
+                or re.search(r".[(（][^()（）]{1,40}摄影?[)）]$", text))
+
+
+def _dateline(text: str) -> str | None:
+    """The dateline a paragraph opens with (``本报绍兴7月31日电(记者…)``), else None."""
+    m = _DATELINE.match(unicodedata.normalize("NFKC", text[:120]))
+    # NFKC only changes full-width digits/brackets here, one character for one, so the
+    # match length maps back onto the original text.
+    return text[: m.end()] if m and len(unicodedata.normalize("NFKC", text[: m.end()])) == m.end() else None
+
+
+def _word_across(left: str, right: str) -> bool:
+    """Whether jieba reads a Chinese word across the join of ``left`` and ``right``.
+
+    Args:
+        left: the text before a break.
+        right: the text after it.
+
+    Returns:
+        True when a multi-character word with a Chinese character spans the break
+        (``宁波市委组`` + ``织部`` → ``组织部``).
+    """
+    a, b = left.rstrip()[-6:], right.lstrip()[:6]
+    if not a or not b:
+        return False
+    pos = 0
+    for word in _jieba().lcut(a + b, HMM=False):  # HMM would invent words out of any two characters
+        end = pos + len(word)
+        if pos < len(a) < end and re.search(f"[{_CJK}]", word):
+            return True
+        if end >= len(a):
+            return False
+        pos = end
+    return False
+
+
+def join_evidence(left: str, right: str) -> bool:
+    """Whether a paragraph that does not end a sentence continues in the next block.
+
+    Args:
+        left: the unterminated paragraph.
+        right: the next block's text.
+
+    Returns:
+        True when ``left`` ends in a comma-like mark, leaves a quote or bracket open, or jieba
+        finds a word across the break; a colon followed by a list item does not count.
+    """
+    core = left.rstrip()
+    if not core or not right or ends_complete(core) or _dateline(right):
+        return False
+    if core[-1] in "，,、；;":
+        return True
+    if core[-1] in "：:":
+        return not _ENUMERATION.match(right)
+    return _unbalanced(core) or _word_across(core, right)
+
+
+# ------------------------------------------------------------------------ blocks
+@dataclass
+class _Block:
+    """A candidate paragraph: one or more pieces of the issue text, and what it looks like."""
+
+    spans: list[tuple[int, int]]
+    text: str
+    big_gap: bool = False  # a wider blank gap than between ordinary paragraphs precedes it
+    hint: str | None = None  # from markup: "title", "section", "masthead" or "caption"
+    kind: str = "body"  # page, credit, caption, subtitle, byline, kicker, heading, body
+    page: str | None = None
+    dateline: str | None = None
+
+
+def _classify(block: _Block) -> _Block:
+    """Fill in ``kind`` (and page/dateline) from the block's text alone."""
+    t = block.text
+    block.page = page_marker(t)
+    block.dateline = _dateline(t)
+    block.kind = "body"
+    if block.page:
+        block.kind = "page"
+    elif _is_credit(t):
+        block.kind = "credit"
+    elif block.hint == "caption" or _is_caption(t):
+        block.kind = "caption"
+    elif block.dateline:
+        block.kind = "body"
+    elif re.match(r"(?:——|—|--|──)\s*\S", t) and len(t) <= 60 and "。" not in t:
+        block.kind = "subtitle"
+    elif _is_byline(t):
+        block.kind = "byline"
+    elif re.search("[|｜]", t) and _heading_shape(t.replace("|", "").replace("｜", ""), strict=False):
+        block.kind = "kicker"
+    elif _heading_shape(t, strict=False):
+        block.kind = "heading"
+    return block
+
+
+def _trim(text: str, start: int, end: int) -> tuple[int, int]:
+    """Shrink ``[start, end)`` so that it has no white space at either end."""
+    while start < end and text[start].isspace():
+        start += 1
+    while end > start and text[end - 1].isspace():
+        end -= 1
+    return start, end
+
+
+def _continues(prev: _Block, line: _Block, width: int | None) -> bool:
+    """Whether ``line``, right under ``prev`` with no blank line between, continues its paragraph.
+
+    Structural lines (subtitle, byline, dateline, credit, page) never continue a paragraph.
+    With a wrap width, only a line filled to it wraps; without one (paragraphs are separated by
+    blank lines), a short heading-like line is only taken for a wrapped line when it is long
+    enough to be one.
+    """
+    if prev.kind not in ("body", "heading") or line.kind not in ("body", "heading") or line.dateline:
+        return False
+    if width:  # a full line wraps even where a sentence happens to end at the margin
+        start, end = prev.spans[-1]
+        return end - start >= width - 2
+    if ends_complete(prev.text):
+        return False
+    return prev.kind == "body" or (len(prev.text) >= 20 and line.kind == "body")
+
+
+def _wrap_width(lengths: list[int]) -> int | None:
+    """The width a file was hard-wrapped at: a line length most lines share, else None."""
+    counts = Counter(n for n in lengths if n >= 10)
+    if not counts:
+        return None
+    width, count = counts.most_common(1)[0]
+    return width if count >= 3 and count * 4 >= len(lengths) else None
+
+
+def _merge_lines(rows: list[tuple[_Block, int, bool]], width: int | None) -> list[tuple[_Block, int, bool]]:
+    """Merge each row into the one above when it continues that paragraph (see :func:`_continues`)."""
+    merged: list[tuple[_Block, int, bool]] = []
+    for block, gap, indented in rows:
+        if merged and gap == 0 and not indented and _continues(merged[-1][0], block, width):
+            prev = merged[-1][0]
+            prev.spans.extend(block.spans)
+            prev.text += block.text
+            _classify(prev)
+        else:
+            merged.append((block, gap, indented))
+    return merged
+
+
+def _mostly_adjacent(rows: list[tuple[_Block, int, bool]]) -> bool:
+    """Whether most blocks follow the one above without a blank line (one paragraph per line)."""
+    return sum(1 for _, gap, _ in rows[1:] if gap == 0) * 2 > len(rows) - 1
+
+
+def text_blocks(text: str) -> list[_Block]:
+    """Split plain text into blocks, one per paragraph as laid out.
+
+    Lines filled to the file's wrap width continue on the next line. When most remaining
+    blocks are then separated by blank lines, adjacent lines also form one paragraph unless the
+    second is indented or structural; otherwise each line is a paragraph. A blank gap wider
+    than the usual separator is recorded as ``big_gap``.
+
+    Args:
+        text: the decoded issue text.
+
+    Returns:
+        The blocks in reading order.
+    """
+    rows, pos, blank_run = [], 0, 0
+    for line in text.split("\n"):
+        s, e = _trim(text, pos, pos + len(line))
+        if s < e:
+            rows.append((_classify(_Block([(s, e)], text[s:e])), blank_run, s > pos))
+            blank_run = 0
+        else:
+            blank_run += 1
+        pos += len(line) + 1
+    width = _wrap_width([b.spans[0][1] - b.spans[0][0] for b, _, _ in rows])
+    if width:
+        rows = _merge_lines(rows, width)
+    if not _mostly_adjacent(rows):
+        rows = _merge_lines(rows, None)
+    big = 1 if _mostly_adjacent(rows) else 2  # the usual separator: none, or a blank line
+    for block, gap, _ in rows:
+        block.big_gap = gap >= big
+    return [block for block, _, _ in rows]
+
+
+def markup_blocks(segments: list[Segment]) -> tuple[str, list[_Block]]:
+    """Lay out HTML/Markdown blocks as the issue's plain text and classify them.
+
+    Headings become hints: the shallowest level used for more than a lone top heading is the
+    article title level, deeper levels are section headings, a lone top heading is a masthead.
+
+    Args:
+        segments: the extracted blocks.
+
+    Returns:
+        ``(text, blocks)``: the plain text (blocks separated by blank lines) and its blocks.
+    """
+    levels = [int(s.kind[1]) for s in segments if s.kind.startswith("h")]
+    title_level = masthead_level = None
+    if levels:
+        top = min(levels)
+        first = segments[0]
+        lone_top = levels.count(top) == 1 and first.kind == f"h{top}" and len(set(levels)) > 1
+        if lone_top and ((len(segments) > 1 and segments[1].kind.startswith("h")) or _MASTHEAD.match(first.text)):
+            masthead_level, title_level = top, min(lv for lv in levels if lv != top)
+        else:
+            title_level = top
+    parts: list[str] = []
+    blocks: list[_Block] = []
+    pos = 0
+    for seg in segments:
+        sep = ("\n\n\n" if seg.gap >= 2 else "\n\n") if parts else ""
+        parts.append(sep + seg.text)
+        pos += len(sep)
+        hint = "caption" if seg.kind == "caption" else None
+        if seg.kind.startswith("h"):
+            level = int(seg.kind[1])
+            hint = "masthead" if level == masthead_level else "title" if level <= title_level else "section"
+        blocks.append(_classify(_Block([(pos, pos + len(seg.text))], seg.text, seg.gap >= 2, hint)))
+        pos += len(seg.text)
+    return "".join(parts), blocks
+
+
+# ------------------------------------------------------------------------ similarity
+def _bigrams(text: str) -> Counter:
+    """Character bigrams inside runs of letters/digits/CJK: topic words without segmentation."""
+    grams: Counter = Counter()
+    for run in re.findall(r"\w+", text):
+        grams.update(run[i:i + 2] for i in range(len(run) - 1))
+    return grams
+
+
+def _cosine(a: Counter, b: Counter, idf: dict[str, float]) -> float:
+    """TF-IDF cosine of two bigram bags."""
+    dot = sum(n * b[g] * idf.get(g, 1.0) ** 2 for g, n in a.items() if g in b)
+    if not dot:
+        return 0.0
+    na = math.sqrt(sum((n * idf.get(g, 1.0)) ** 2 for g, n in a.items()))
+    nb = math.sqrt(sum((n * idf.get(g, 1.0)) ** 2 for g, n in b.items()))
+    return dot / (na * nb)
+
+
+# ------------------------------------------------------------------------ assembly
+class _Builder:
+    """Walk the blocks in reading order and assemble articles.
+
+    Keeps the current article, the articles still open (an interrupted article may continue
+    after another one), the paragraph waiting for its continuation across a column break, and
+    each article's bigram profile for deciding where a paragraph belongs.
+    """
+
+    def __init__(self, blocks: list[_Block], page: str | None) -> None:
+        self.blocks = blocks
+        self.page = page
+        self.articles: list[Article] = []
+        self.open: list[Article] = []  # articles that can still take paragraphs, least recent first
+        self.current: Article | None = None
+        self.pending: Paragraph | None = None  # unterminated last paragraph of the current article
+        self.photos: set[int] = set()  # ids of caption-only (photo news) articles
+        self.caption_target: Article | None = None  # where a credit right after a caption goes
+        self.profiles: dict[int, Counter] = {}
+        self.sections: dict[int, str] = {}
+        self.started = False  # an article has begun: mastheads only come before that
+        df: Counter = Counter()
+        for b in blocks:
+            df.update(set(_bigrams(b.text)))
+        n = len(blocks)
+        self.idf = {g: math.log((n + 1) / (c + 1)) + 1 for g, c in df.items()}
+        self.paper: str | None = None
+        self.date: str | None = None
+
+    # ---- small helpers
+    def _kind(self, i: int) -> str | None:
+        return self.blocks[i].kind if 0 <= i < len(self.blocks) else None
+
+    def _sim(self, text: str, article: Article) -> float:
+        return _cosine(_bigrams(text), self.profiles.get(id(article), Counter()), self.idf)
+
+    def _run_text(self, i: int) -> str:
+        """The text of block i and the plain body blocks right after it (for topic matching)."""
+        texts = [self.blocks[i].text]
+        for b in self.blocks[i + 1:i + RUN]:
+            if b.kind != "body" or b.dateline:
+                break
+            texts.append(b.text)
+        return "".join(texts)
+
+    def _new_article(self, title: str | None = None, photo: bool = False, **meta) -> Article:
+        self._finish_flow()
+        article = Article(title=title, page=self.page, **meta)
+        self.articles.append(article)
+        self.profiles[id(article)] = _bigrams((title or "") + (meta.get("subtitle") or ""))
+        if photo:
+            self.photos.add(id(article))
+        else:
+            self.open = self.open[-(MAX_OPEN - 1):] + [article]
+        self.current = article
+        self.started = True
+        return article
+
+    def _activate(self, article: Article) -> None:
+        """Make an open article current again (it was interrupted and continues here)."""
+        self.current = article
+        if article in self.open:
+            self.open.remove(article)
+            self.open.append(article)
+
+    def _finish_flow(self) -> None:
+        """The current text flow ends: an unterminated last paragraph was cut off for good."""
+        if self.pending is not None:
+            self.pending.truncated = True
+        self.pending = None
+
+    def _append(self, article: Article, block: _Block) -> None:
+        (start, _), (_, end) = block.spans[0], block.spans[-1]
+        par = Paragraph(block.text, start, end, list(block.spans), section=self.sections.get(id(article)))
+        if block.dateline and article.dateline is None and not article.paragraphs:
+            article.dateline = block.dateline
+        article.paragraphs.append(par)
+        self.profiles[id(article)].update(_bigrams(block.text))
+        self.pending = None if ends_complete(block.text) else par
+
+    def _join(self, block: _Block) -> None:
+        """Glue a block onto the pending paragraph: the same paragraph across a column break."""
+        par = self.pending
+        assert par is not None and self.current is not None
+        par.spans.extend(block.spans)
+        par.text += block.text
+        par.end = block.spans[-1][1]
+        self.profiles[id(self.current)].update(_bigrams(block.text))
+        self.pending = None if ends_complete(par.text) else par
+
+    # ---- headlines
+    def _headline(self, i: int) -> int:
+        """Start an article if a headline group begins at block i; return the blocks it used (0 if none)."""
+        b, j, kicker = self.blocks, i, None
+        if (self._kind(j) == "kicker" and self._kind(j + 1) in ("heading", "kicker")) or (
+                self._kind(j) == "heading" and self._kind(j + 1) == "heading"
+                and self._kind(j + 2) in ("subtitle", "byline") and b[j].hint != "section"):
+            kicker, j = b[j].text, j + 1  # 引题/栏目 above the main title
+        if j >= len(b) or (self._kind(j) not in ("heading", "kicker") and b[j].hint != "title"):
+            return 0
+        if b[j].hint in ("section", "masthead") or (b[j].hint is None and len(b[j].text) > TITLE_MAX):
+            return 0
+        title, j = b[j].text, j + 1
+        subtitle = byline = None
+        for _ in range(2):  # subtitle and byline, in either order
+            if self._kind(j) == "subtitle" and subtitle is None:
+                subtitle, j = b[j].text, j + 1
+            elif self._kind(j) == "byline" and byline is None:
+                byline, j = b[j].text, j + 1
+        follows = b[j] if j < len(b) else None
+        evidence = (kicker is not None and "|" in kicker.replace("｜", "|")) or subtitle or byline
+        evidence = evidence or b[i].hint == "title" or (follows is not None and follows.dateline)
+        # No headline furniture: a heading is still a title at the top, after a page marker or a
+        # wide gap, when what follows is body text.
+        if not evidence and (b[i].big_gap or self.current is None or self._kind(i - 1) == "page"):
+            evidence = follows is not None and follows.kind in ("body", "heading", "caption") and (
+                follows.kind != "heading" or self._kind(j + 1) == "body")
+        if not evidence:
+            return 0
+        if not self.started and kicker is None and _MASTHEAD.fullmatch(title):
+            return 0
+        self._new_article(title, kicker=kicker, subtitle=subtitle, byline=byline)
+        return j - i
+
+    # ---- captions
+    def _photo_article(self, text: str) -> None:
+        article = self._new_article(None, photo=True)
+        article.captions.append(text)
+        self.caption_target = article
+
+    def _caption(self, i: int) -> None:
+        """A caption block: to the current article, or a photo-news item of its own."""
+        b = self.blocks[i]
+        cur = self.current
+        if b.big_gap or cur is None or (id(cur) in self.photos and self.caption_target is not cur):
+            self._photo_article(b.text)
+        else:
+            cur.captions.append(b.text)
+            self.caption_target = cur
+
+    def _credit(self, i: int) -> None:
+        """A photographer credit: with the caption just before it, else the current article."""
+        target = self.caption_target or self.current
+        if target is None:
+            self._photo_article(self.blocks[i].text)
+        else:
+            target.captions.append(self.blocks[i].text)
+            self.caption_target = target
+
+    def _photo_text(self, i: int) -> str | None:
+        """Whether body block i is the caption of a photo credited right after it.
+
+        Returns:
+            ``"own"`` for photo news standing alone (after a wide gap, outside any article, or
+            unrelated to the current article), ``"attached"`` for a photo of the current
+            article, None when the block is body text.
+        """
+        b, cur = self.blocks[i], self.current
+        if self._kind(i + 1) != "credit" or b.dateline:
+            return None
+        if b.big_gap or cur is None or id(cur) in self.photos:
+            return "own"
+        if len(b.text) > CAPTION_MAX:
+            return None
+        return "own" if self._sim(b.text, cur) < NO_FIT else "attached"
+
+    # ---- body
+    def _byline(self, b: _Block) -> None:
+        """A byline outside a headline group: the current article's, or one opening an untitled article."""
+        cur = self.current
+        if cur is None or id(cur) in self.photos or (cur.paragraphs and b.big_gap):
+            cur = self._new_article(None)
+        cur.byline = f"{cur.byline} {b.text}" if cur.byline else b.text
+
+    def _best_open(self, text: str, exclude: Article | None) -> tuple[Article | None, float]:
+        """The open article (other than ``exclude``) whose text so far is most like ``text``."""
+        best, best_sim = None, -1.0
+        for article in reversed(self.open):  # most recent first: wins ties
+            if article is exclude:
+                continue
+            s = self._sim(text, article)
+            if s > best_sim:
+                best, best_sim = article, s
+        return best, best_sim
+
+    def _resume(self, text: str, exclude: Article | None) -> Article | None:
+        """Where a paragraph goes when the current flow is broken: best fit, else the latest suspended."""
+        best, s = self._best_open(text, exclude)
+        if best is not None and s >= FIT:
+            return best
+        return next((a for a in reversed(self.open) if a is not exclude), None)
+
+    def _body(self, i: int) -> None:
+        """Place a body paragraph: continue, rejoin across a break, or resume an interrupted article."""
+        b, cur = self.blocks[i], self.current
+        if b.dateline and cur is not None and (cur.paragraphs or id(cur) in self.photos):
+            # A dateline opens a story: without a headline before it, an untitled one.
+            self._append(self._new_article(None), b)
+            return
+        if cur is None or id(cur) in self.photos:
+            target = self._resume(self._run_text(i), None) or self._new_article(None)
+            self._activate(target)
+            self._append(target, b)
+            return
+        if self.pending is not None:
+            run = self._run_text(i)
+            cur_sim = self._sim(run, cur)
+            other, other_sim = self._best_open(run, cur)
+            if other is not None and other_sim > max(1.5 * cur_sim, NO_FIT):
+                # Clearly closer to an interrupted article: this one was cut off, that one resumes.
+                self._finish_flow()
+                self._activate(other)
+                self._append(other, b)
+                return
+            if cur_sim < NO_FIT and other is not None:
+                self._finish_flow()
+                target = self._resume(run, cur) or cur
+                self._activate(target)
+                self._append(target, b)
+                return
+            self._join(b)  # no contrary evidence: the same paragraph across a column break
+            return
+        self._append(cur, b)
+
+    def _section(self, i: int) -> bool:
+        """Whether a heading-shaped block i is a section heading of the current article."""
+        b, cur = self.blocks[i], self.current
+        if cur is None or id(cur) in self.photos:
+            return False
+        if b.hint == "section":
+            return True
+        nxt = self.blocks[i + 1] if i + 1 < len(self.blocks) else None
+        if not _heading_shape(b.text) or nxt is None:
+            return False
+        if nxt.kind not in ("body", "heading", "caption", "credit"):
+            return False
+        # A short line that jieba reads into the next paragraph is a fragment, not a heading.
+        return not (nxt.kind == "body" and not nxt.dateline and _word_across(b.text, nxt.text))
+
+    def _section_heading(self, i: int) -> None:
+        """Place a section heading; it may also reveal that the current article was cut off.
+
+        When the text under the heading clearly belongs to another open article, the current
+        article's flow ended: the heading either opens a section of that article or, when it
+        reads like the current article, is the current article's cut-off last line.
+        """
+        b, cur = self.blocks[i], self.current
+        assert cur is not None
+        run = self._run_text(i + 1) if self._kind(i + 1) == "body" else ""
+        other, other_sim = self._best_open(run, cur) if run else (None, 0.0)
+        if other is not None and other_sim > max(2 * self._sim(run, cur), FIT):
+            fragment = self.pending is None and self._sim(b.text, cur) > self._sim(b.text, other)
+            if fragment:
+                self._append(cur, b)  # a short unterminated last line, not a heading
+            self._finish_flow()
+            self._activate(other)
+            if fragment:
+                return
+            cur = other
+        self.pending = None
+        self.sections[id(cur)] = b.text
+        cur.sections.append(b.text)
+
+    def _masthead(self, b: _Block) -> bool:
+        """Take paper name, date and page from masthead lines above the first article."""
+        if self.started or (b.hint is not None and b.hint != "masthead") or len(b.text) > TITLE_MAX:
+            return False
+        plain = unicodedata.normalize("NFKC", b.text)
+        paper = _MASTHEAD.match(plain)
+        date = _FULL_DATE.match(plain)
+        rest = _FULL_DATE.sub("", _MASTHEAD.sub("", plain, count=1), count=1)
+        rest = re.sub(r"(?:星期|周)[一二三四五六日天]|农历\S*|第?\s*[A-Z]?\d{1,3}\s*版\S*|[\s·|｜,，]", "", rest)
+        if not (paper or date) or (len(rest) > 6 and b.hint != "masthead"):
+            return False
+        if paper and not self.paper:
+            self.paper = paper.group()
+        if date and not self.date:
+            self.date = _iso(date.group(1), date.group(2), date.group(3))
+        page = re.search(r"第\s*([A-Z]?\d{1,3})\s*版", plain)
+        if page:
+            self.page = page.group(1).zfill(2) if page.group(1).isdigit() else page.group(1)
+        return True
+
+    def build(self) -> list[Article]:
+        """Assemble all articles; return them in order of first appearance."""
+        i, blocks = 0, self.blocks
+        while i < len(blocks):
+            b = blocks[i]
+            self.caption_target = self.caption_target if b.kind in ("caption", "credit") else None
+            if b.kind == "page":
+                self._finish_flow()
+                self.page, self.current, self.open = b.page, None, []
+                i += 1
+                continue
+            if b.kind in ("heading", "kicker", "body") and self._masthead(b):
+                i += 1
+                continue
+            used = self._headline(i)
+            if used:
+                i += used
+                continue
+            if self.pending is not None and b.kind in ("body", "heading") and join_evidence(self.pending.text, b.text):
+                self._join(b)
+            elif b.kind == "caption":
+                self._caption(i)
+            elif b.kind == "credit":
+                self._credit(i)
+            elif b.kind == "body" and (photo := self._photo_text(i)):
+                if photo == "own":
+                    self._photo_article(b.text)
+                else:
+                    assert self.current is not None
+                    self.current.captions.append(b.text)
+                    self.caption_target = self.current
+            elif b.kind == "byline":
+                self._byline(b)
+            elif (b.kind == "heading" or b.hint == "section") and self._section(i):
+                self._section_heading(i)
+            else:
+                self._body(i)
+            i += 1
+        self._finish_flow()
+        return self.articles
+
+
+# ------------------------------------------------------------------------ issue metadata
+def _iso(year: str | int, month: str | int, day: str | int) -> str | None:
+    """``YYYY-MM-DD`` for a valid date, else None."""
+    try:
+        return _dt.date(int(year), int(month), int(day)).isoformat()
+    except (ValueError, OverflowError):
+        return None
+
+
+def _name_meta(name: str) -> tuple[str | None, str | None, str | None, str | None]:
+    """Paper, date, year and page from a file name like ``zjrb-2023-08-01_02.txt``.
+
+    Returns:
+        ``(paper, date, year, page)``, each None when the name does not say.
+    """
+    stem = Path(name).stem
+    m = _NAME_DATE.search(stem)
+    date = _iso(*m.groups()) if m else None
+    if not date:
+        year = re.search(r"(?<!\d)((?:19|20)\d{2})(?!\d)", stem)
+        page = re.search(r"[_-]p?(\d{1,2})$", stem)
+        return None, None, year.group(1) if year else None, page.group(1).zfill(2) if page else None
+    prefix = stem[: m.start()].strip("-_. ")
+    paper = prefix if re.fullmatch(rf"[A-Za-z][A-Za-z0-9]*|[{_CJK}]{{2,10}}", prefix) else None
+    page = re.fullmatch(r"[-_]?(?:p|page|第)?(\d{1,3})版?", stem[m.end():])
+    return paper, date, date[:4], page.group(1).zfill(2) if page else None
+
+
+def _dateline_date(articles: list[Article], text: str, year: str | None) -> str | None:
+    """The issue date implied by datelines: the day after the usual filing day.
+
+    The year comes from the file name, else from a ``YYYY年M月`` of the datelines' month in the
+    text; without one the date stays unknown.
+    """
+    days = []
+    for a in articles:
+        m = re.search(r"(\d{1,2})月(\d{1,2})日", unicodedata.normalize("NFKC", a.dateline or ""))
+        if m:
+            days.append((int(m.group(1)), int(m.group(2))))
+    if not days:
+        return None
+    counts = Counter(days)
+    month, day = max(counts, key=lambda d: (counts[d], d))
+    if year is None:
+        mentions = re.findall(r"((?:19|20)\d{2})\s*年\s*(\d{1,2})\s*月", unicodedata.normalize("NFKC", text))
+        years = [y for y, mo in mentions if int(mo) == month]
+        year = Counter(years).most_common(1)[0][0] if years else None
+    filed = _iso(year, month, day) if year else None
+    return (_dt.date.fromisoformat(filed) + _dt.timedelta(days=1)).isoformat() if filed else None
+
+
+def _check_date(date: str) -> str:
+    if not (isinstance(date, str) and re.fullmatch(r"\d{4}-\d{2}-\d{2}", date) and _iso(*date.split("-"))):
+        raise InputError(f"not a date (want YYYY-MM-DD): {date!r}")
+    return date
+
+
+# ------------------------------------------------------------------------ entry point
+def _load(path_or_text, source: str | None) -> tuple[str, str, str]:
+    """Read the input into ``(text, format, source name)``."""
+    if isinstance(path_or_text, (bytes, bytearray, memoryview)):
+        name = source or "<bytes>"
+        text, fmt = read_issue_text(bytes(path_or_text), name=name)
+        return text, fmt, name
+    if isinstance(path_or_text, str) and ("\n" in path_or_text or "\r" in path_or_text
+                                          or len(path_or_text) > MAX_PATH_CHARS):
+        name = source or "<text>"
+        text = clean_text(path_or_text, name)
+        return text, detect_format(text, Path(name).suffix), name
+    if isinstance(path_or_text, (str, os.PathLike)):
+        try:
+            path = Path(path_or_text)
+        except TypeError as exc:
+            raise InputError(f"not a path: {exc}") from None
+        text, fmt = read_issue_text(path)
+        return text, fmt, source or path.name
+    raise InputError(f"cannot parse an issue from a {type(path_or_text).__name__}")
+
+
+def parse_issue(path_or_text: str | Path | bytes, paper: str | None = None, date: str | None = None,
+                source: str | None = None) -> Issue:
+    """Parse one newspaper issue.
+
+    Args:
+        path_or_text: a file path, the file's bytes, or the issue text (a str with a newline or
+            longer than 4096 characters is text; any other str is a path).
+        paper: the paper's name; default from the file name prefix, a masthead or ``<title>``.
+        date: the issue date YYYY-MM-DD; default from the file name, a masthead, or datelines.
+        source: the file name to record (default: the path's name).
+
+    Returns:
+        The issue with its articles; every paragraph's spans slice ``Issue.text``.
+
+    Raises:
+        InputError: for input that is not usable text, or a malformed ``date``.
+    """
+    if date is not None:
+        date = _check_date(date)
+    raw, fmt, name = _load(path_or_text, source)
+    name = Path(name).name or name
+    title = ""
+    if fmt == "text":
+        text, blocks = raw, text_blocks(raw)
+    else:
+        if fmt == "html":
+            segments, title = html_segments(raw)
+        else:
+            segments = markdown_segments(raw)
+        if not segments:
+            raise InputError(f"{name}: no text found in the {fmt}")
+        text, blocks = markup_blocks(segments)
+    name_paper, name_date, name_year, name_page = _name_meta(name)
+    builder = _Builder(blocks, name_page)
+    articles = builder.build()
+    title_paper = _MASTHEAD.search(title) if title else None
+    title_date = _FULL_DATE.search(unicodedata.normalize("NFKC", title)) if title else None
+    paper = paper or name_paper or builder.paper or (title_paper.group() if title_paper else None)
+    inferred = False
+    if date is None and name_date:
+        date = name_date
+    if date is None:
+        date = builder.date or (_iso(*title_date.groups()) if title_date else None) or \
+            _dateline_date(articles, text, name_year)
+        inferred = date is not None
+    return Issue(paper=paper, date=date, date_inferred=inferred, source=name,
+                 sha256=hashlib.sha256(text.encode("utf-8")).hexdigest(), text=text,
+                 articles=articles, page=name_page)
