@@ -100,7 +100,8 @@ class NewsIndex:
         self._vector_file: str | None = None
         self._lock_depth = 0
         self._lock_fd: int | None = None
-        self._mutex = threading.RLock()
+        self._mutex = threading.RLock()  # guards the in-memory vectors and model, held briefly
+        self._write_mutex = threading.RLock()  # one writing thread at a time; searches never wait on it
         self._local = threading.local()
         db = self.dir / DB_NAME
         self._db_path = db
@@ -138,12 +139,15 @@ class NewsIndex:
     def encoder(self):
         """The embedding model, loaded on first use (the one the index was built with)."""
         if self._encoder is None:
-            from embeddings import load_encoder
+            with self._mutex:  # two first requests at once must not load the model twice
+                if self._encoder is None:
+                    from embeddings import load_encoder
 
-            meta = store.get_meta(self.read_db)
-            spec = self._model_spec or meta.get("model_spec") or None
-            self._encoder = load_encoder(spec)
-            self._check_model(self._encoder, meta)
+                    meta = store.get_meta(self.read_db)
+                    spec = self._model_spec or meta.get("model_spec") or None
+                    encoder = load_encoder(spec)
+                    self._check_model(encoder, meta)
+                    self._encoder = encoder
         return self._encoder
 
     def _check_model(self, encoder, meta: dict) -> None:
@@ -167,7 +171,7 @@ class NewsIndex:
             name = meta.get("vector_file")
             if name != self._vector_file or self._vectors is None:
                 if name and (self.dir / name).exists():
-                    self._vectors = VectorIndex.load(self.dir / name)
+                    self._vectors = VectorIndex.load(self.dir / name, factory=meta.get("factory"))
                 else:
                     dim = int(meta.get("dim") or self.encoder.dim)
                     self._vectors = VectorIndex.create(dim, meta.get("factory", DEFAULT_FACTORY))
@@ -180,7 +184,7 @@ class NewsIndex:
         """Hold the index's write lock (re-entrant); one writer process at a time."""
         if self.readonly:
             raise NewsQAError("this index was opened read-only")
-        with self._mutex:
+        with self._write_mutex:
             if self._lock_depth == 0:
                 fd = os.open(self.dir / LOCK_NAME, os.O_RDWR | os.O_CREAT, 0o644)
                 deadline = time.monotonic() + self.lock_timeout
@@ -306,8 +310,11 @@ class NewsIndex:
                 todo.append(i)
             else:
                 out[i] = vec
-        for b in range(0, len(todo), batch_size):
-            idx = todo[b:b + batch_size]
+        # Chunks of several batches: the encoder sorts each call by length (less padding), and the
+        # caller still sees progress on a large issue.
+        chunk = batch_size * 8
+        for b in range(0, len(todo), chunk):
+            idx = todo[b:b + chunk]
             batch = [texts[windows[i][1]][windows[i][2]:windows[i][3]] for i in idx]
             out[idx] = encoder.encode_passages(batch, batch_size=batch_size)
             if progress:
@@ -425,7 +432,12 @@ class NewsIndex:
         """Counts and settings of the index, and its size on disk."""
         meta = store.get_meta(self.read_db)
         count = lambda sql: self.read_db.execute(sql).fetchone()[0]  # noqa: E731
-        size = sum(f.stat().st_size for f in self.dir.iterdir() if f.is_file())
+        size = 0
+        for f in self.dir.iterdir():
+            try:
+                size += f.stat().st_size if f.is_file() else 0
+            except FileNotFoundError:  # a stale vector file dropped by a concurrent write
+                pass
         n_par = count("SELECT count(*) FROM paragraphs")
         return {
             "index_dir": str(self.dir), "issues": count("SELECT count(*) FROM issues"),

@@ -1,0 +1,263 @@
+"""Tests of the index: add, re-add, replace, remove, crash safety, concurrent reads (real model, SQLite, FAISS)."""
+
+from __future__ import annotations
+
+import os
+import random
+import shutil
+import signal
+import sqlite3
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from qa.errors import IndexMismatchError, InputError
+from qa.index import DB_NAME, NewsIndex, check_date, issue_key, stable_id
+from qa.parse import parse_issue
+
+SAMPLE = Path(__file__).resolve().parent.parent / "qa" / "samples" / "zjrb-2023-08-01.txt"
+NEWSQA = [sys.executable, "-m", "qa.cli"]
+
+
+def _variant(directory: Path, date: str, edit: str | None = None) -> Path:
+    """A copy of the sample as another day's issue, optionally with one paragraph edited."""
+    text = SAMPLE.read_text(encoding="utf-8")
+    if edit:
+        text = text.replace("7月3日,浙江电网用电负荷突破1亿千瓦", edit)
+    path = directory / f"zjrb-{date}.txt"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+@pytest.fixture(scope="module")
+def sample_index(tmp_path_factory) -> Path:
+    """An index holding the sample issue, built once for this module (copy it before writing)."""
+    directory = tmp_path_factory.mktemp("index")
+    with NewsIndex(directory) as index:
+        index.add(SAMPLE)
+    return directory
+
+
+@pytest.fixture()
+def index_copy(sample_index, tmp_path) -> NewsIndex:
+    target = tmp_path / "index"
+    shutil.copytree(sample_index, target)
+    index = NewsIndex(target)
+    yield index
+    index.close()
+
+
+def _consistent(directory: Path) -> dict:
+    """Check an index directory the way a crash could have broken it; return its issue counts."""
+    with NewsIndex(directory) as index:
+        assert index.verify() == {"missing": [], "orphans": []}
+        db = index.db
+        for issue_id, n in db.execute("SELECT issue_id, paragraphs FROM issues"):
+            assert db.execute("SELECT count(*) FROM paragraphs WHERE issue_id=?", (issue_id,)).fetchone()[0] == n
+        n_par = db.execute("SELECT count(*) FROM paragraphs").fetchone()[0]
+        assert db.execute("SELECT count(*) FROM paragraphs_fts").fetchone()[0] == n_par
+        assert db.execute("SELECT count(*) FROM vectors").fetchone()[0] >= n_par
+        if n_par:
+            assert index.keyword_search("浙江电网用电负荷", 3)
+        return {row["issue_id"]: row["paragraphs"] for row in index.issues()}
+
+
+class TestIds:
+    def test_stable_id_is_deterministic_and_positive(self):
+        assert stable_id("zjrb-2023-08-01", "abc", 1) == stable_id("zjrb-2023-08-01", "abc", 1)
+        assert stable_id("zjrb-2023-08-01", "abc", 1) != stable_id("zjrb-2023-08-01", "abc", 2)
+        assert 0 < stable_id("x") < 2**63
+
+    def test_issue_key_from_paper_date_and_page(self):
+        issue = parse_issue(SAMPLE)
+        assert issue_key(issue) == f"{issue.paper}-2023-08-01"
+        issue.page = "01"
+        assert issue_key(issue).endswith("-p01")
+
+    def test_check_date(self):
+        assert check_date("2023-08-01") == "2023-08-01"
+        for bad in ("2023-13-01", "2023/08/01", "yesterday", "2023-8-1"):
+            with pytest.raises(InputError):
+                check_date(bad)
+
+
+class TestNewsIndex:
+    def test_add_stores_every_paragraph(self, sample_index):
+        issue = parse_issue(SAMPLE)
+        with NewsIndex(sample_index, readonly=True) as index:
+            [row] = index.issues()
+            assert row["date"] == "2023-08-01"
+            assert row["paragraphs"] == len(issue.paragraphs) >= 40
+            stats = index.stats()
+            assert stats["paragraphs"] == len(issue.paragraphs)
+            assert stats["vectors"] >= stats["paragraphs"]
+            assert stats["model"] and stats["dim"] > 0
+
+    def test_readd_unchanged_does_no_work(self, index_copy):
+        before = index_copy.stats()["vector_file"]
+        result = index_copy.add(SAMPLE)
+        assert result.status == "unchanged" and result.embedded == 0
+        assert index_copy.stats()["vector_file"] == before
+
+    def test_corrected_file_replaces_exactly_that_issue(self, index_copy, tmp_path):
+        other = index_copy.add(_variant(tmp_path, "2023-08-02"))
+        assert other.status == "added" and other.embedded == 0  # identical paragraphs reuse vectors
+        fixed = _variant(tmp_path, "2023-08-01", edit="7月4日,浙江电网用电负荷首次突破1亿千瓦")
+        result = index_copy.add(fixed)
+        assert result.status == "replaced"
+        assert 1 <= result.embedded <= 3  # only the edited paragraph's windows
+        hits = index_copy.keyword_search("首次突破", 5, date_from="2023-08-01", date_to="2023-08-01")
+        assert hits
+        meta = index_copy.passages([pid for pid, _ in hits])
+        assert any("7月4日" in m["text"] for m in meta.values())
+        # the old paragraph is gone from that issue, the other issue still has it
+        old = index_copy.keyword_search("7月3日 浙江电网", 10)
+        dates = {m["date"] for m in index_copy.passages([pid for pid, _ in old]).values() if "7月3日" in m["text"]}
+        assert dates == {"2023-08-02"}
+        assert _consistent(index_copy.dir) == {"zjrb-2023-08-01": result.paragraphs, "zjrb-2023-08-02": other.paragraphs}
+
+    def test_remove(self, index_copy):
+        [row] = index_copy.issues()
+        assert index_copy.remove(row["issue_id"]) is True
+        assert index_copy.issues() == []
+        assert index_copy.remove(row["issue_id"]) is False
+        assert index_copy.vectors().ntotal == 0
+        assert index_copy.keyword_search("浙江电网", 5) == []
+
+    def test_filters_apply_inside_search(self, index_copy, tmp_path):
+        index_copy.add(_variant(tmp_path, "2023-09-01"), paper="other")
+        qvec = index_copy.encoder.encode_queries(["浙江电网用电负荷哪天突破1亿千瓦"])[0]
+        only_other = index_copy.dense_search(qvec, 10, paper="other")
+        assert len(only_other) == 10
+        dates = {m["date"] for m in index_copy.passages([p for p, _ in only_other]).values()}
+        assert dates == {"2023-09-01"}
+        assert index_copy.dense_search(qvec, 5, date_from="2024-01-01") == []
+        kw = index_copy.keyword_search("电网", 10, date_to="2023-08-31")
+        assert kw and {m["date"] for m in index_copy.passages([p for p, _ in kw]).values()} == {"2023-08-01"}
+
+    def test_other_model_is_a_clear_error(self, index_copy):
+        with index_copy.db:
+            index_copy.db.execute("UPDATE meta SET value='some/other-model' WHERE key='model'")
+        reopened = NewsIndex(index_copy.dir)
+        with pytest.raises(IndexMismatchError, match="other-model"):
+            reopened.encoder  # noqa: B018
+
+    def test_repair_reembeds_missing_and_drops_orphans(self, index_copy):
+        index = index_copy.vectors().copy()
+        ids = index.ids()
+        index.remove(ids[:3])
+        index.add(np.asarray([12345], dtype=np.int64), np.ones((1, index.dim), dtype=np.float32) / np.sqrt(index.dim))
+        name = index_copy.stats()["vector_file"]
+        index.save(index_copy.dir / name)
+        reopened = NewsIndex(index_copy.dir)
+        report = reopened.verify()
+        assert len(report["missing"]) == 3 and report["orphans"] == [12345]
+        with reopened.writer():
+            pass
+        assert reopened.verify() == {"missing": [], "orphans": []}
+
+    def test_readonly_missing_index_is_a_clear_error(self, tmp_path):
+        from qa.errors import NewsQAError
+
+        with pytest.raises(NewsQAError, match="no index"):
+            NewsIndex(tmp_path / "nothing", readonly=True)
+
+
+class TestIndexCommand:
+    def _run(self, *args, env=None, **kw):
+        return subprocess.run([*NEWSQA, *map(str, args)], capture_output=True, text=True,
+                              env={**os.environ, "HF_HUB_OFFLINE": "1", **(env or {})}, **kw)
+
+    def test_bad_files_are_skipped_and_the_rest_indexed(self, tmp_path):
+        good = _variant(tmp_path, "2023-08-05")
+        (tmp_path / "binary-2023-08-06.txt").write_bytes(bytes(range(256)) * 8)
+        (tmp_path / "empty-2023-08-07.txt").write_text("   \n\n", encoding="utf-8")
+        out = self._run("index", tmp_path, "--index-dir", tmp_path / "idx", "-q")
+        assert out.returncode == 1
+        assert "binary-2023-08-06.txt" in out.stderr and "empty-2023-08-07.txt" in out.stderr
+        assert "Traceback" not in out.stderr
+        assert "1 added" in out.stdout
+        listing = self._run("list", "--index-dir", tmp_path / "idx", "--json")
+        assert good.stem in listing.stdout
+
+    def test_missing_path_and_bad_date(self, tmp_path):
+        out = self._run("index", tmp_path / "nope.txt", "--index-dir", tmp_path / "idx")
+        assert out.returncode == 1 and "no such file" in out.stderr
+        out = self._run("index", SAMPLE, "--date", "2023-02-30", "--index-dir", tmp_path / "idx")
+        assert out.returncode == 2 and "not a date" in out.stderr and "Traceback" not in out.stderr
+
+
+class TestCrashSafety:
+    """Kill -9 `newsqa index` at random moments; the index must open and hold whole issues only."""
+
+    def test_kill_at_random_points(self, tmp_path):
+        files = tmp_path / "issues"
+        files.mkdir()
+        # different text per issue so that every issue really embeds
+        for day in range(2, 6):
+            text = SAMPLE.read_text(encoding="utf-8").replace("浙江", f"浙江{day}号")
+            (files / f"zjrb-2023-08-{day:02d}.txt").write_text(text, encoding="utf-8")
+        index_dir = tmp_path / "idx"
+        env = {**os.environ, "HF_HUB_OFFLINE": "1"}
+        t0 = time.monotonic()
+        subprocess.run([*NEWSQA, "index", SAMPLE, "--index-dir", index_dir, "-q"], check=True, env=env,
+                       capture_output=True)
+        full = time.monotonic() - t0
+        rng = random.Random(20230801)
+        seen_partial = False
+        for _round in range(6):
+            proc = subprocess.Popen([*NEWSQA, "index", files, "--index-dir", index_dir, "-q"], env=env,
+                                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            time.sleep(rng.uniform(0.2, max(0.5, full * 3)))
+            proc.send_signal(signal.SIGKILL)
+            proc.wait()
+            issues = _consistent(index_dir)
+            assert "zjrb-2023-08-01" in issues
+            seen_partial |= 1 < len(issues) < 5
+            # every stored issue is whole: the paragraph count of a full parse
+            for issue_id, n in issues.items():
+                assert n == len(parse_issue(files / f"{issue_id}.txt" if issue_id != "zjrb-2023-08-01" else SAMPLE).paragraphs)
+        final = subprocess.run([*NEWSQA, "index", files, "--index-dir", index_dir, "-q"], env=env,
+                               capture_output=True, text=True)
+        assert final.returncode == 0, final.stderr
+        assert len(_consistent(index_dir)) == 5
+
+
+class TestConcurrentRead:
+    def test_reader_answers_while_writer_commits(self, sample_index, tmp_path):
+        directory = tmp_path / "index"
+        shutil.copytree(sample_index, directory)
+        reader = NewsIndex(directory, readonly=True)
+        qvec = reader.encoder.encode_queries(["浙江电网用电负荷哪天突破1亿千瓦"])[0]
+        errors, seen = [], set()
+        stop = threading.Event()
+
+        def read():
+            while not stop.is_set():
+                try:
+                    hits = reader.dense_search(qvec, 50)
+                    meta = reader.passages([p for p, _ in hits])
+                    # a hit is never without its metadata: vectors and rows change together
+                    assert len(meta) == len(hits)
+                    seen.add(len(reader.issues()))
+                except Exception as exc:  # noqa: BLE001 - collected and asserted below
+                    errors.append(exc)
+
+        thread = threading.Thread(target=read)
+        thread.start()
+        try:
+            with NewsIndex(directory) as writer:
+                for day in (2, 3):
+                    text = SAMPLE.read_text(encoding="utf-8").replace("浙江", "浙江省")
+                    writer.add(text.encode("utf-8"), paper="zjrb", date=f"2023-08-0{day}")
+        finally:
+            stop.set()
+            thread.join()
+        assert not errors, errors[:3]
+        assert len(reader.issues()) == 3
+        assert seen <= {1, 2, 3} and 3 in {len(reader.issues())}
