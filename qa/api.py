@@ -1,0 +1,414 @@
+"""The web server: the JSON API under /api and the Gradio chat at /, from one process."""
+
+from __future__ import annotations
+
+import hmac
+import ipaddress
+import logging
+import os
+import re
+import sys
+from importlib import resources
+from pathlib import Path
+from typing import Literal
+
+from fastapi import APIRouter, Depends, FastAPI, File, Form, HTTPException, Request, UploadFile
+from fastapi.exception_handlers import http_exception_handler
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from starlette.datastructures import Headers
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from pydantic import BaseModel, Field
+
+from qa.errors import IndexLockedError, IndexMismatchError, InputError, NewsQAError
+
+log = logging.getLogger("newsqa.api")
+
+SAMPLE_NAME = "zjrb-2023-08-01.txt"
+MAX_UPLOAD_BYTES = 20 * 1024 * 1024
+# Multipart framing and the small form fields around the file.
+_MULTIPART_SLACK = 64 * 1024
+MAX_QUERY_CHARS = 500
+MAX_K = 50
+DATE_PATTERN = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"
+_OPTIONAL_DATE_PATTERN = r"^([0-9]{4}-[0-9]{2}-[0-9]{2})?$"
+
+
+# ---------------------------------------------------------------------- models
+class ErrorResponse(BaseModel):
+    """Every 4xx answer: one readable message."""
+
+    detail: str
+
+
+class Health(BaseModel):
+    status: Literal["ok"] = "ok"
+    issues: int
+    paragraphs: int
+    model: str | None = Field(description="embedding model of the index (null before the first issue)")
+
+
+class SearchRequest(BaseModel):
+    query: str = Field(min_length=1, max_length=MAX_QUERY_CHARS, examples=["浙江电网用电负荷哪天突破1亿千瓦"])
+    k: int = Field(10, ge=1, le=MAX_K, description="number of results")
+    date_from: str | None = Field(None, pattern=DATE_PATTERN, description="only issues on or after (YYYY-MM-DD)")
+    date_to: str | None = Field(None, pattern=DATE_PATTERN, description="only issues on or before (YYYY-MM-DD)")
+    paper: str | None = Field(None, max_length=200, description="only issues of this paper")
+
+
+class Passage(BaseModel):
+    """One retrieved paragraph with what is needed to cite it."""
+
+    rank: int
+    score: float
+    text: str
+    paper: str | None
+    date: str | None
+    title: str | None
+    paragraph: int = Field(description="the paragraph's ordinal in its article (第N段)")
+    issue_id: str
+    paragraph_id: int
+    source: str | None
+    start: int = Field(description="character offset of the paragraph in the issue's source text")
+    end: int
+    section: str | None = None
+    page: str | None = None
+
+
+class SearchResponse(BaseModel):
+    query: str
+    results: list[Passage]
+
+
+class Turn(BaseModel):
+    role: Literal["user", "assistant"]
+    content: str = Field(max_length=20_000)
+
+
+class AskRequest(BaseModel):
+    question: str = Field(min_length=1, max_length=MAX_QUERY_CHARS, examples=["浙江电网用电负荷哪天突破1亿千瓦？"])
+    history: list[Turn] = Field(default_factory=list, max_length=100, description="earlier turns, for follow-ups")
+    k: int = Field(5, ge=1, le=MAX_K, description="passages to draw the answer from")
+    date_from: str | None = Field(None, pattern=DATE_PATTERN)
+    date_to: str | None = Field(None, pattern=DATE_PATTERN)
+    paper: str | None = Field(None, max_length=200)
+
+
+class Citation(Passage):
+    highlight: list[int] | None = Field(None, min_length=2, max_length=2,
+                                        description="[start, end] of the answering sentence within text")
+
+
+class AskResponse(BaseModel):
+    answer: str | None = Field(description="the answer with markers [1], [2] into citations; null when none")
+    citations: list[Citation]
+    reason: str | None = Field(description="why there is no answer")
+    query: str | None = Field(None, description="the question actually searched (follow-ups are rewritten)")
+
+
+class IssueInfo(BaseModel):
+    issue_id: str
+    paper: str | None
+    date: str | None
+    date_inferred: bool = False
+    page: str | None = None
+    source: str | None
+    sha256: str | None = None
+    added_at: str | None = None
+    articles: int
+    paragraphs: int
+
+
+class AddResultModel(BaseModel):
+    issue_id: str
+    status: Literal["added", "replaced", "unchanged"]
+    paragraphs: int
+    articles: int
+    embedded: int
+    source: str | None
+
+
+class Removed(BaseModel):
+    removed: str
+
+
+_ERRORS = {code: {"model": ErrorResponse} for code in (400, 401, 403, 404, 409, 413, 415, 422, 503)}
+
+
+# ---------------------------------------------------------------------- helpers
+def sample_path():
+    """The bundled sample issue (a Traversable; a real file for an installed package)."""
+    return resources.files("qa") / "samples" / SAMPLE_NAME
+
+
+def is_loopback(host: str | None) -> bool:
+    """True for 127.0.0.0/8, ::1 (and IPv4-mapped loopback); False for names and unknown clients."""
+    if not host:
+        return False
+    try:
+        addr = ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    mapped = getattr(addr, "ipv4_mapped", None)
+    return addr.is_loopback or bool(mapped and mapped.is_loopback)
+
+
+def token_matches(given: str | None, token: str) -> bool:
+    """Constant-time comparison of a presented token with the configured one."""
+    return hmac.compare_digest((given or "").encode("utf-8"), token.encode("utf-8"))
+
+
+def safe_source_name(filename: str | None) -> str:
+    """The upload's base name, reduced to safe characters; only ever used as a label, never a path."""
+    name = re.split(r"[\\/]", filename or "")[-1]
+    name = re.sub(r"[^0-9A-Za-z\u3400-\u9fff_.\-]+", "_", name).strip("._")
+    return name[:120] or "upload.txt"
+
+
+def _validation_message(exc: RequestValidationError) -> str:
+    """Pydantic's error list as one line: ``query: String should have at most 500 characters``."""
+    parts = []
+    for err in exc.errors():
+        loc = [str(p) for p in err.get("loc", ())]
+        if loc and loc[0] in ("body", "query", "path", "header", "cookie"):
+            loc = loc[1:]  # where it was sent; the field name is what helps
+        parts.append(f"{'.'.join(loc) or 'request'}: {err.get('msg', 'invalid')}")
+    return "; ".join(parts) or "invalid request"
+
+
+class UploadSizeGuard:
+    """Refuse an upload whose declared Content-Length is over the limit before reading any of it.
+
+    Bodies without a length (chunked) are cut off by the route's ``max_body_size`` while streaming.
+    """
+
+    def __init__(self, app, path: str, limit: int):
+        self.app, self.path, self.limit = app, path, limit
+
+    async def __call__(self, scope, receive, send) -> None:
+        if scope["type"] == "http" and scope["method"] == "POST" and scope["path"].rstrip("/") == self.path:
+            length = Headers(scope=scope).get("content-length", "")
+            if length.isdigit() and int(length) > self.limit:
+                response = JSONResponse({"detail": _too_large()}, status_code=413)
+                await response(scope, receive, send)
+                return
+        await self.app(scope, receive, send)
+
+
+def _too_large() -> str:
+    return f"the upload is larger than {MAX_UPLOAD_BYTES // (1024 * 1024)} MB"
+
+
+def _status_for(exc: NewsQAError) -> int:
+    if isinstance(exc, InputError):
+        return 422
+    if isinstance(exc, IndexLockedError):
+        return 503
+    if isinstance(exc, IndexMismatchError):
+        return 409
+    return 400
+
+
+def parse_upload(data: bytes, filename: str | None, paper: str | None = None, date: str | None = None):
+    """Parse an uploaded issue from its bytes, labelled with the sanitised base name of the upload.
+
+    The name's suffix (.html, .md) picks the format and its stem may give the paper and date,
+    as for a file indexed from disk; nothing is ever written under that name.
+
+    Raises:
+        InputError: the bytes are not a usable issue (binary, empty, undecodable) or the date is bad.
+    """
+    from qa.index import check_date
+    from qa.parse import parse_issue
+
+    return parse_issue(data, paper=paper or None, date=check_date(date or None), source=safe_source_name(filename))
+
+
+def ensure_sample(index) -> None:
+    """Index the bundled sample issue when the index is empty, so a fresh install answers questions."""
+    if index.issues():
+        return
+    log.info("empty index at %s: indexing the bundled sample issue %s (takes a few seconds)", index.dir, SAMPLE_NAME)
+    with resources.as_file(sample_path()) as path:
+        result = index.add(Path(path))
+    log.info("sample indexed: %s, %d paragraphs", result.issue_id, result.paragraphs)
+
+
+# ---------------------------------------------------------------------- app
+def create_app(index_dir: str | Path | None = None, model: str | None = None, token: str | None = None,
+               sample: bool = True, index=None) -> FastAPI:
+    """Build the app: JSON API under /api (docs at /api/docs) and the chat at /.
+
+    Args:
+        index_dir: the index directory (default: $NEWSQA_INDEX or ~/.newsqa/index).
+        model: embedding model spec for a new index.
+        token: bearer token for writes; default $NEWSQA_TOKEN. Without one, writes are accepted
+            from loopback clients only.
+        sample: index the bundled sample when the index is empty.
+        index: an already opened NewsIndex (then index_dir and model are ignored).
+    """
+    import gradio as gr
+
+    from qa.answer import Answerer
+    from qa.index import NewsIndex
+    from qa.retrieve import HybridRetriever
+    from ui.chat import CHAT_CSS, build_chat
+
+    token = token if token is not None else os.environ.get("NEWSQA_TOKEN")
+    token = token or None
+    if index is None:
+        index = NewsIndex(index_dir, model=model)
+    if sample:
+        ensure_sample(index)
+    if index.model_name:
+        # Load the model now, once: lazily, the first concurrent searches would each load it.
+        _ = index.encoder
+    retriever = HybridRetriever(index)
+    answerer = Answerer(index, retriever=retriever)
+
+    app = FastAPI(title="newsqa", version="0.1.0",
+                  description="Question answering with cited paragraphs over Chinese newspaper issues.",
+                  docs_url="/api/docs", redoc_url=None, openapi_url="/api/openapi.json")
+    app.state.index = index
+    app.state.token = token
+
+    @app.exception_handler(NewsQAError)
+    async def _newsqa_error(_request: Request, exc: NewsQAError) -> JSONResponse:
+        status = _status_for(exc)
+        headers = {"Retry-After": "5"} if status == 503 else None
+        return JSONResponse({"detail": str(exc)}, status_code=status, headers=headers)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http_error(request: Request, exc: StarletteHTTPException):
+        if exc.status_code == 413:  # the body limit's own message does not say what the limit is
+            return JSONResponse({"detail": _too_large()}, status_code=413)
+        return await http_exception_handler(request, exc)
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(_request: Request, exc: RequestValidationError) -> JSONResponse:
+        return JSONResponse({"detail": _validation_message(exc)}, status_code=422)
+
+    bearer = HTTPBearer(auto_error=False, description="NEWSQA_TOKEN, required for writes when the server has one")
+
+    def require_writer(request: Request, credentials: HTTPAuthorizationCredentials | None = Depends(bearer)) -> None:
+        """Writes need the token when one is set; without one, only this machine may write."""
+        if token:
+            if not token_matches(credentials.credentials if credentials else None, token):
+                raise HTTPException(401, "missing or wrong token: send 'Authorization: Bearer <NEWSQA_TOKEN>'",
+                                    headers={"WWW-Authenticate": "Bearer"})
+        elif not is_loopback(request.client.host if request.client else None):
+            raise HTTPException(403, "writes are accepted from this machine only; set NEWSQA_TOKEN to allow others")
+
+    api = APIRouter(prefix="/api", responses=_ERRORS)
+
+    @api.get("/health", response_model=Health, summary="Liveness and index counts")
+    def health() -> Health:
+        # Not index.stats(): it sums file sizes in the directory, which races with a write's
+        # temporary and stale vector files (FileNotFoundError) while an upload is committing.
+        issues = index.issues()
+        return Health(issues=len(issues), paragraphs=sum(i["paragraphs"] for i in issues), model=index.model_name)
+
+    # Sync handlers on purpose: FastAPI runs them in its thread pool, so searches run in
+    # parallel with each other and with an upload being embedded.
+    @api.post("/search", response_model=SearchResponse, summary="Hybrid search for paragraphs")
+    def search(req: SearchRequest) -> SearchResponse:
+        results = retriever.run(req.query, k=req.k, date_from=req.date_from, date_to=req.date_to,
+                                paper=req.paper or None)
+        return SearchResponse(query=req.query, results=results)
+
+    @api.post("/ask", response_model=AskResponse, summary="Answer a question with cited paragraphs")
+    def ask(req: AskRequest) -> AskResponse:
+        history = [t.model_dump() for t in req.history]
+        result = answerer.run(req.question, history=history, k=req.k, date_from=req.date_from,
+                              date_to=req.date_to, paper=req.paper or None)
+        return AskResponse(**result)
+
+    @api.get("/issues", response_model=list[IssueInfo], summary="The indexed issues, newest first")
+    def list_issues() -> list[dict]:
+        return index.issues()
+
+    @api.post("/issues", response_model=AddResultModel, dependencies=[Depends(require_writer)],
+              summary="Add (or replace) an issue from an uploaded text, Markdown or HTML file",
+              max_body_size=MAX_UPLOAD_BYTES + _MULTIPART_SLACK)
+    def add_issue(file: UploadFile = File(description="the issue file, at most 20 MB"),
+                  paper: str | None = Form(None, max_length=200),
+                  date: str | None = Form(None, pattern=_OPTIONAL_DATE_PATTERN)) -> dict:
+        # Read at most one byte past the limit: never more than 20 MB of it in memory.
+        data = file.file.read(MAX_UPLOAD_BYTES + 1)
+        if len(data) > MAX_UPLOAD_BYTES:
+            raise HTTPException(413, _too_large())
+        issue = parse_upload(data, file.filename, paper=paper, date=date)
+        result = index.add(issue, paper=paper or None, date=date or None)
+        log.info("%s %s (%d paragraphs) from upload %s", result.status, result.issue_id, result.paragraphs,
+                 result.source)
+        return result.to_dict()
+
+    @api.delete("/issues/{issue_id}", response_model=Removed, dependencies=[Depends(require_writer)],
+                summary="Remove an issue")
+    def remove_issue(issue_id: str) -> Removed:
+        if not index.remove(issue_id):
+            raise HTTPException(404, f"no issue {issue_id!r} (see GET /api/issues)")
+        log.info("removed %s", issue_id)
+        return Removed(removed=issue_id)
+
+    app.include_router(api)
+    app.add_middleware(UploadSizeGuard, path="/api/issues", limit=MAX_UPLOAD_BYTES + _MULTIPART_SLACK)
+
+    blocks = build_chat(index, token=token, retriever=retriever, answerer=answerer)
+    # Mounted last: the /api routes above take precedence over the catch-all mount at /.
+    gr.mount_gradio_app(app, blocks, path="/", css=CHAT_CSS, max_file_size=MAX_UPLOAD_BYTES,
+                        footer_links=["gradio", "settings"], show_error=True)
+    return app
+
+
+# ---------------------------------------------------------------------- serve
+def _url(host: str, port: int) -> str:
+    shown = "127.0.0.1" if host in ("", "0.0.0.0") else ("localhost" if host == "::" else host)
+    return f"http://[{shown}]:{port}/" if ":" in shown else f"http://{shown}:{port}/"
+
+
+def _log_to_stderr() -> None:
+    """Show newsqa's own log lines (not every library's INFO chatter) as ``newsqa: …``."""
+    logger = logging.getLogger("newsqa")
+    if not logger.handlers:
+        handler = logging.StreamHandler()
+        handler.setFormatter(logging.Formatter("newsqa: %(message)s"))
+        logger.addHandler(handler)
+        logger.setLevel(logging.INFO)
+        logger.propagate = False
+
+
+def serve(index_dir: str | Path | None = None, host: str = "127.0.0.1", port: int = 7860,
+          model: str | None = None, sample: bool = True) -> int:
+    """Run the server until interrupted (``newsqa serve``).
+
+    Returns:
+        The exit status: 0 after a clean shutdown, 1 when the port could not be bound.
+    """
+    import uvicorn
+
+    # No telemetry calls from a server that is meant to run offline.
+    os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
+    _log_to_stderr()
+    app = create_app(index_dir, model=model, sample=sample)
+    if not is_loopback(host) and not app.state.token:
+        log.warning("listening on %s without NEWSQA_TOKEN: uploads and deletes are refused from other machines", host)
+    url = _url(host, port)
+
+    class _Server(uvicorn.Server):
+        async def startup(self, sockets=None) -> None:
+            await super().startup(sockets=sockets)
+            if self.started:
+                print(f"newsqa: chat at {url}  (API docs at {url}api/docs)", flush=True)
+
+    server = _Server(uvicorn.Config(app, host=host, port=port, log_level="warning", access_log=False))
+    try:
+        server.run()
+    except SystemExit as exc:  # uvicorn exits when the port is taken
+        return int(exc.code or 1)
+    return 0 if server.started else 1
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(serve())

@@ -1,0 +1,384 @@
+"""Tests of the JSON API on a live `newsqa serve` (real model, SQLite, FAISS; no mocks)."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+SAMPLE = Path(__file__).resolve().parent.parent / "qa" / "samples" / "zjrb-2023-08-01.txt"
+QUESTION = "浙江电网用电负荷哪天突破1亿千瓦"
+JULY_3 = "7月3日,浙江电网用电负荷突破1亿千瓦"
+RESULT_FIELDS = {"rank": int, "score": float, "text": str, "paper": str, "date": str, "title": str,
+                 "paragraph": int, "issue_id": str, "paragraph_id": int, "source": str, "start": int, "end": int}
+
+# A small issue of another paper and day, written for these tests.
+TEA_ISSUE = """西湖龙井春茶产量创近十年新高
+
+本报记者 王小明
+
+本报杭州8月1日电 今年西湖龙井春茶总产量达到812吨,比去年增长6.5%,创下近十年新高。
+
+据杭州市农业农村局介绍,今年春季气温回升早、雨水充足,茶叶品质也明显提升,一级以上好茶占比超过六成。
+
+茶农们表示,龙井茶开采时间比往年提前了五天,采摘期也更长。
+"""
+
+
+@pytest.fixture(scope="module")
+def api(live_server):
+    """An httpx client on the live server's base URL."""
+    with httpx.Client(base_url=live_server.url, timeout=60) as client:
+        yield client
+
+
+@pytest.fixture(scope="module")
+def sample_issue(api) -> dict:
+    """The sample issue as listed by the server."""
+    issues = api.get("/api/issues").json()
+    assert len(issues) == 1, issues
+    return issues[0]
+
+
+def _upload(api, server, text: str | bytes, name: str, paper: str | None = None, date: str | None = None,
+            headers: dict | None = None) -> httpx.Response:
+    data = {k: v for k, v in (("paper", paper), ("date", date)) if v}
+    content = text.encode("utf-8") if isinstance(text, str) else text
+    return api.post("/api/issues", files={"file": (name, content, "text/plain")}, data=data,
+                    headers=server.auth if headers is None else headers)
+
+
+def _search(api, query: str, **filters) -> list[dict]:
+    response = api.post("/api/search", json={"query": query, **filters})
+    assert response.status_code == 200, response.text
+    return response.json()["results"]
+
+
+# ---------------------------------------------------------------------- reads
+def test_health_counts_the_sample(api, sample_index_dir):
+    from qa.index import NewsIndex
+
+    with NewsIndex(sample_index_dir, readonly=True) as index:
+        stats = index.stats()
+    body = api.get("/api/health").json()
+    assert body == {"status": "ok", "issues": 1, "paragraphs": stats["paragraphs"], "model": stats["model"]}
+    assert body["paragraphs"] > 10 and body["model"]
+
+
+def test_a_fresh_server_indexes_the_sample_and_prints_its_url(api, live_server):
+    log = live_server.output()
+    assert "indexing the bundled sample issue" in log
+    assert f"chat at {live_server.url}/" in log
+    assert "Traceback" not in log
+
+
+def test_openapi_docs_and_chat_are_served(api):
+    spec = api.get("/api/openapi.json").json()
+    assert {"/api/health", "/api/search", "/api/ask", "/api/issues", "/api/issues/{issue_id}"} <= set(spec["paths"])
+    assert "SearchRequest" in spec["components"]["schemas"]
+    assert "swagger" in api.get("/api/docs").text.lower()
+    page = api.get("/")
+    assert page.status_code == 200 and "<html" in page.text.lower()
+
+
+def test_search_finds_the_july_3_paragraph_first(api, sample_issue):
+    results = _search(api, QUESTION, k=5)
+    assert 1 <= len(results) <= 5
+    top = results[0]
+    assert JULY_3 in top["text"]
+    for field, kind in RESULT_FIELDS.items():
+        assert isinstance(top[field], kind), (field, top[field])
+    assert top["rank"] == 1 and top["issue_id"] == sample_issue["issue_id"]
+    assert top["date"] == "2023-08-01" and top["paper"] == sample_issue["paper"]
+    assert "能源保供" in top["title"] and top["paragraph"] >= 1
+    # The offsets cite the paragraph in the issue's source text.
+    source = SAMPLE.read_text(encoding="utf-8")
+    assert source[top["start"]:top["end"]].startswith("7月3日")
+    assert [r["rank"] for r in results] == list(range(1, len(results) + 1))
+
+
+def test_search_filters(api, sample_issue):
+    assert _search(api, QUESTION, date_from="2024-01-01") == []
+    assert _search(api, QUESTION, date_from="2022-01-01", date_to="2023-07-31") == []
+    assert _search(api, QUESTION, date_from="2023-08-01", date_to="2023-08-01")
+    assert _search(api, QUESTION, paper="没有这份报纸") == []
+    assert JULY_3 in _search(api, QUESTION, paper=sample_issue["paper"])[0]["text"]
+
+
+def test_ask_answers_with_a_cited_sentence(api):
+    response = api.post("/api/ask", json={"question": QUESTION + "？"})
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert "7月3日" in body["answer"] and "[1]" in body["answer"] and body["reason"] is None
+    first = body["citations"][0]
+    start, end = first["highlight"]
+    assert "7月3日" in first["text"][start:end]
+    for field in RESULT_FIELDS:
+        assert field in first
+
+
+def test_ask_follow_up_uses_history(api):
+    history = [{"role": "user", "content": "浙能集团的董事长是谁？"}, {"role": "assistant", "content": "胡仲明[1]"}]
+    response = api.post("/api/ask", json={"question": "那浙能集团的党委书记呢？", "history": history, "k": 3})
+    assert response.status_code == 200, response.text
+    assert set(response.json()) >= {"answer", "citations", "reason"}
+
+
+def test_ask_without_an_answer_gives_a_reason(api):
+    body = api.post("/api/ask", json={"question": "火星探测器哪天着陆？", "date_from": "2030-01-01"}).json()
+    assert body["answer"] is None and body["citations"] == [] and body["reason"]
+
+
+# ---------------------------------------------------------------------- writes
+def test_upload_search_ask_and_delete_an_issue(api, live_server):
+    response = _upload(api, live_server, TEA_ISSUE, "../../etc/hzrb-2023-08-02.txt", paper="hzrb", date="2023-08-02")
+    assert response.status_code == 200, response.text
+    added = response.json()
+    assert added["status"] == "added" and added["paragraphs"] >= 3 and added["issue_id"] == "hzrb-2023-08-02"
+    assert "/" not in added["source"] and ".." not in added["source"]
+    try:
+        assert {i["issue_id"] for i in api.get("/api/issues").json()} >= {"hzrb-2023-08-02"}
+        hits = _search(api, "西湖龙井春茶总产量", k=3)
+        assert hits[0]["issue_id"] == "hzrb-2023-08-02" and "812吨" in hits[0]["text"]
+        assert hits[0]["paper"] == "hzrb" and hits[0]["date"] == "2023-08-02"
+        answer = api.post("/api/ask", json={"question": "今年西湖龙井春茶总产量是多少？"}).json()
+        assert "812吨" in (answer["answer"] or ""), answer
+        # The same file again changes nothing.
+        again = _upload(api, live_server, TEA_ISSUE, "hzrb-2023-08-02.txt", paper="hzrb", date="2023-08-02")
+        assert again.json()["status"] == "unchanged"
+    finally:
+        removed = api.delete("/api/issues/hzrb-2023-08-02", headers=live_server.auth)
+    assert removed.status_code == 200 and removed.json() == {"removed": "hzrb-2023-08-02"}
+    assert all(r["issue_id"] != "hzrb-2023-08-02" for r in _search(api, "西湖龙井春茶总产量"))
+    assert api.delete("/api/issues/hzrb-2023-08-02", headers=live_server.auth).status_code == 404
+
+
+def test_unknown_issue_is_404(api, live_server):
+    response = api.delete("/api/issues/no-such-issue", headers=live_server.auth)
+    assert response.status_code == 404 and "no-such-issue" in response.json()["detail"]
+
+
+@pytest.mark.parametrize("headers", [{}, {"Authorization": "Bearer wrong"}, {"Authorization": "Basic eDp5"},
+                                     {"Authorization": "Bearer"}])
+def test_writes_need_the_token(api, live_server, sample_issue, headers):
+    assert _upload(api, live_server, TEA_ISSUE, "t.txt", headers=headers).status_code == 401
+    response = api.delete(f"/api/issues/{sample_issue['issue_id']}", headers=headers)
+    assert response.status_code == 401 and response.headers["www-authenticate"] == "Bearer"
+    assert len(api.get("/api/issues").json()) == 1
+
+
+def test_without_a_token_only_loopback_clients_may_write(index_copy, monkeypatch):
+    """The same app in process, so the client address can be set: no token → loopback only."""
+    from starlette.testclient import TestClient
+
+    from qa.api import create_app
+
+    monkeypatch.delenv("NEWSQA_TOKEN", raising=False)
+    app = create_app(index_copy, sample=False)
+    remote = TestClient(app, client=("192.0.2.7", 40000))
+    assert remote.get("/api/health").status_code == 200
+    assert remote.delete("/api/issues/zjrb-2023-08-01").status_code == 403
+    upload = remote.post("/api/issues", files={"file": ("a.txt", TEA_ISSUE.encode(), "text/plain")})
+    assert upload.status_code == 403 and "NEWSQA_TOKEN" in upload.json()["detail"]
+    local = TestClient(app, client=("127.0.0.1", 40000))
+    assert local.delete("/api/issues/no-such-issue").status_code == 404
+    assert TestClient(app, client=("::1", 40000)).delete("/api/issues/no-such-issue").status_code == 404
+
+
+def test_a_write_lock_held_elsewhere_gives_503_not_500(index_copy, monkeypatch):
+    """Another process writing the index (here: this test holding its lock) → 503 with Retry-After."""
+    import fcntl
+
+    from starlette.testclient import TestClient
+
+    from qa.api import create_app
+    from qa.index import LOCK_NAME, NewsIndex
+
+    monkeypatch.delenv("NEWSQA_TOKEN", raising=False)
+    app = create_app(index=NewsIndex(index_copy, lock_timeout=0.5), sample=False)
+    client = TestClient(app, client=("127.0.0.1", 40000))
+    with open(index_copy / LOCK_NAME, "a+") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        response = client.post("/api/issues", files={"file": ("hzrb-2023-08-02.txt", TEA_ISSUE.encode(), "text/plain")})
+        assert response.status_code == 503 and response.headers["retry-after"]
+        assert "try again" in response.json()["detail"]
+        assert client.delete("/api/issues/zjrb-2023-08-01").status_code == 503
+        # Reads go on while the lock is held.
+        assert JULY_3 in client.post("/api/search", json={"query": QUESTION}).json()["results"][0]["text"]
+
+
+# ---------------------------------------------------------------------- validation
+@pytest.mark.parametrize("body, needle", [
+    ({"query": ""}, "query"),
+    ({"query": "   "}, "empty"),
+    ({"query": "电" * 501}, "500"),
+    ({"query": QUESTION, "k": 0}, "k"),
+    ({"query": QUESTION, "k": 51}, "k"),
+    ({"query": QUESTION, "k": "many"}, "k"),
+    ({"query": QUESTION, "date_from": "2023-13-01"}, "2023-13-01"),
+    ({"query": QUESTION, "date_to": "20230801"}, "date_to"),
+    ({"query": QUESTION, "date_from": "2023-08-02", "date_to": "2023-08-01"}, "after"),
+    ({}, "query"),
+])
+def test_search_rejects_bad_input_with_a_clear_422(api, body, needle):
+    response = api.post("/api/search", json=body)
+    assert response.status_code == 422, response.text
+    detail = response.json()["detail"]
+    assert isinstance(detail, str) and needle in detail
+
+
+def test_query_of_500_characters_is_accepted(api):
+    assert api.post("/api/search", json={"query": "电" * 500, "k": 1}).status_code == 200
+
+
+@pytest.mark.parametrize("body", [
+    {"question": ""},
+    {"question": "问" * 501},
+    {"question": QUESTION, "k": 0},
+    {"question": QUESTION, "history": [{"role": "system", "content": "x"}]},
+    {"question": QUESTION, "date_from": "yesterday"},
+])
+def test_ask_rejects_bad_input(api, body):
+    response = api.post("/api/ask", json=body)
+    assert response.status_code == 422 and isinstance(response.json()["detail"], str)
+
+
+def test_malformed_json_is_422(api):
+    response = api.post("/api/search", content=b"{not json", headers={"content-type": "application/json"})
+    assert response.status_code == 422 and isinstance(response.json()["detail"], str)
+
+
+@pytest.mark.parametrize("content, name", [
+    (bytes(range(256)) * 64, "photo.jpg"),
+    (b"\x89PNG\r\n\x1a\n" + b"\x00" * 2000, "page.png"),
+    (b"", "empty.txt"),
+    ("   \n\n  ".encode(), "blank.txt"),
+])
+def test_unusable_uploads_are_rejected(api, live_server, content, name):
+    response = _upload(api, live_server, content, name)
+    assert response.status_code in (415, 422), response.text
+    assert isinstance(response.json()["detail"], str)
+    assert len(api.get("/api/issues").json()) == 1
+
+
+def test_bad_upload_date_is_422(api, live_server):
+    response = _upload(api, live_server, TEA_ISSUE, "t.txt", date="2023-02-30")
+    assert response.status_code == 422 and "2023-02-30" in response.json()["detail"]
+
+
+def test_oversized_upload_is_413(api, live_server):
+    big = b"a" * (20 * 1024 * 1024 + 10)
+    response = _upload(api, live_server, big, "big.txt")
+    assert response.status_code == 413 and "20 MB" in response.json()["detail"]
+
+    def chunks():  # no Content-Length: the server must stop reading at the limit
+        yield (b'--xyz\r\nContent-Disposition: form-data; name="file"; filename="big.txt"\r\n'
+               b"Content-Type: text/plain\r\n\r\n")
+        for _ in range(21):
+            yield b"b" * (1024 * 1024)
+        yield b"\r\n--xyz--\r\n"
+
+    response = api.post("/api/issues", content=chunks(),
+                        headers={**live_server.auth, "content-type": "multipart/form-data; boundary=xyz"})
+    assert response.status_code == 413
+    assert len(api.get("/api/issues").json()) == 1
+
+
+# ---------------------------------------------------------------------- concurrency
+def _concurrent_issue() -> str:
+    """The sample rewritten so every paragraph is new text (nothing can reuse stored vectors)."""
+    return re.sub(r"。", "。（并发测试稿）", SAMPLE.read_text(encoding="utf-8"))
+
+
+def _upload_while_searching(api, server, paper: str, date: str) -> dict:
+    """Upload a 50-paragraph issue while 8 threads search; return what every search saw, with times."""
+    new_id = f"{paper}-{date}"
+    query = "浙江电网用电负荷突破1亿千瓦"
+    run = {"errors": [], "seen": [], "id": new_id}  # seen: (finish time, new issue visible)
+    upload_done = threading.Event()
+
+    def do_upload() -> None:
+        run["start"] = time.monotonic()
+        with httpx.Client(base_url=server.url, timeout=120) as client:
+            response = _upload(client, server, _concurrent_issue(), f"{paper}.txt", paper=paper, date=date)
+        run["end"] = time.monotonic()
+        if response.status_code != 200:
+            run["errors"].append(f"upload: {response.status_code} {response.text}")
+        upload_done.set()
+
+    def do_searches() -> None:
+        with httpx.Client(base_url=server.url, timeout=120) as client:
+            for _ in range(60):
+                response = client.post("/api/search", json={"query": query, "k": 10})
+                if response.status_code != 200:
+                    run["errors"].append(f"search: {response.status_code} {response.text}")
+                    return
+                new = [r for r in response.json()["results"] if r["issue_id"] == new_id]
+                for r in new:  # a committed issue is whole: every field of the citation is there
+                    if not (r["paper"] == paper and r["date"] == date and r["title"]
+                            and "并发测试稿" in r["text"] and r["paragraph"] >= 1 and r["source"]):
+                        run["errors"].append(f"partial result: {r}")
+                run["seen"].append((time.monotonic(), bool(new)))
+                if upload_done.is_set() and new:
+                    return
+
+    threads = [threading.Thread(target=do_upload)] + [threading.Thread(target=do_searches) for _ in range(8)]
+    try:
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(timeout=180)
+        run["after"] = _search(api, query, paper=paper)
+    finally:
+        api.delete(f"/api/issues/{new_id}", headers=server.auth)
+    assert len(api.get("/api/issues").json()) == 1
+    return run
+
+
+def test_concurrent_searches_during_an_upload_succeed_and_see_it_whole(api, live_server):
+    run = _upload_while_searching(api, live_server, "bingfa", "2023-08-03")
+    assert not run["errors"], run["errors"][:5]
+    assert "end" in run, "the upload did not finish"
+    assert len(run["seen"]) >= 8
+    # Once the upload has returned, the issue is committed and every search finds it.
+    assert run["after"] and all(r["issue_id"] == run["id"] for r in run["after"])
+    assert not any(visible for when, visible in run["seen"] if when < run["start"])
+
+
+def test_searches_are_not_queued_behind_an_upload(api, live_server):
+    run = _upload_while_searching(api, live_server, "bingfa2", "2023-08-04")
+    assert not run["errors"], run["errors"][:5]
+    during = [when for when, _ in run["seen"] if run["start"] < when < run["end"]]
+    # 8 searchers answered in ~0.1 s each would finish dozens of searches during a multi-second upload.
+    assert len(during) >= 8, f"{len(during)} searches finished during a {run['end'] - run['start']:.1f} s upload"
+
+
+# ---------------------------------------------------------------------- fuzzing
+def test_schemathesis_finds_no_server_error(api, live_server, tmp_path):
+    """Generated requests for every operation (writes with the token): never a 5xx."""
+    st = Path(sys.executable).with_name("schemathesis")
+    assert st.exists(), "schemathesis is a test dependency: pip install -e '.[test]'"
+    before = {i["issue_id"] for i in api.get("/api/issues").json()}
+    # One worker: with several, hypothesis parses lambda sources in parallel threads, which trips
+    # a CPython 3.11 bug ("AST constructor recursion depth mismatch") inside the fuzzer itself.
+    cmd = [str(st), "run", f"{live_server.url}/api/openapi.json", "--checks", "not_a_server_error",
+           "--max-examples", "30", "--seed", "1", "--workers", "1", "--request-timeout", "60",
+           "--phases", "examples,coverage,fuzzing", "-H", f"Authorization: Bearer {live_server.token}"]
+    try:
+        run = subprocess.run(cmd, cwd=tmp_path, capture_output=True, text=True, timeout=240)
+    finally:
+        # Generated uploads may have added issues (and a generated delete could hit the sample):
+        # leave the server with the sample only, as the other tests expect.
+        after = {i["issue_id"] for i in api.get("/api/issues").json()}
+        for issue_id in after - before:
+            api.delete(f"/api/issues/{issue_id}", headers=live_server.auth)
+        if before - after:
+            _upload(api, live_server, SAMPLE.read_bytes(), SAMPLE.name)
+    assert run.returncode == 0, run.stdout[-6000:] + run.stderr[-2000:]
+    assert {i["issue_id"] for i in api.get("/api/issues").json()} == before

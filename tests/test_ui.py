@@ -1,0 +1,192 @@
+"""Browser tests of the chat page on a live server (headless Debian Chromium via Playwright)."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import httpx
+import pytest
+
+CHROMIUM = Path("/usr/bin/chromium")
+ROOT = Path(__file__).resolve().parent.parent
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                 "--no-first-run", "--disable-sync"]
+ANSWER_TIMEOUT_MS = 60_000
+
+TEA_ISSUE = """西湖龙井春茶产量创近十年新高
+
+本报记者 王小明
+
+本报杭州8月1日电 今年西湖龙井春茶总产量达到812吨,比去年增长6.5%,创下近十年新高。
+
+据杭州市农业农村局介绍,今年春季气温回升早、雨水充足,茶叶品质也明显提升。
+"""
+
+# Newspaper text that must show as text: a script tag, a Markdown link, emphasis and a bare URL.
+HOSTILE_ISSUE = """青溪镇*文化站*今天开放
+
+本报记者 赵小红
+
+青溪镇文化站的站长是李明远,他说<script>alert(1)</script>欢迎大家来[点我](http://example.com)报名,详见www.example.com。
+
+文化站每周开放六天,周一闭馆。
+"""
+
+@pytest.fixture(scope="module")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    assert CHROMIUM.exists(), "Debian's Chromium is missing: run scripts/browser-deps.sh (as root), as `make test` does"
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture()
+def page(browser, live_server):
+    """A fresh page on the chat, recording any JavaScript dialog (there must never be one)."""
+    context = browser.new_context(viewport={"width": 1280, "height": 960}, locale="zh-CN")
+    page = context.new_page()
+    page.dialogs = []
+    page.on("dialog", lambda d: (page.dialogs.append(d.message), d.dismiss()))
+    page.goto(live_server.url + "/")
+    page.get_by_placeholder("输入问题，回车发送").wait_for()
+    yield page
+    context.close()
+
+
+@pytest.fixture()
+def cleanup(live_server):
+    """Issues the test adds; removed afterwards so the server keeps the sample only."""
+    added: list[str] = []
+    yield added
+    for issue_id in added:
+        httpx.delete(f"{live_server.url}/api/issues/{issue_id}", headers=live_server.auth, timeout=60)
+
+
+def ask(page, question: str):
+    """Send a question and wait for the complete reply; returns the reply's answer element.
+
+    A reply is complete when its 来源 panel is there (an answer) or it says there is none.
+    """
+    before = page.locator("#chatbot .newsqa-answer").count()
+    box = page.get_by_placeholder("输入问题，回车发送")
+    box.fill(question)
+    box.press("Enter")
+    page.wait_for_function(
+        """n => {
+            const answers = document.querySelectorAll('#chatbot .newsqa-answer');
+            if (answers.length <= n) return false;
+            const last = answers[answers.length - 1];
+            return !!last.parentElement.querySelector('details.newsqa-sources')
+                || /没有找到答案|无法回答/.test(last.textContent);
+        }""", arg=before, timeout=ANSWER_TIMEOUT_MS)
+    return page.locator("#chatbot .newsqa-answer").last
+
+
+def _watch_stream(page) -> None:
+    """Record the reply's length on every DOM change, to see it grow before the sources appear."""
+    page.evaluate("""() => {
+        window.__lengths = [];
+        new MutationObserver(() => {
+            const answers = document.querySelectorAll('#chatbot .newsqa-answer');
+            if (!answers.length) return;
+            const last = answers[answers.length - 1];
+            const msg = last.parentElement;
+            window.__lengths.push([last.textContent.length, !!(msg && msg.querySelector('details.newsqa-sources'))]);
+        }).observe(document.body, {subtree: true, childList: true, characterData: true});
+    }""")
+
+
+def test_chat_answers_with_sources_and_streams(page):
+    _watch_stream(page)
+    # An example question is offered on the empty chat.
+    page.get_by_text("浙江电网用电负荷哪天突破1亿千瓦？").first.wait_for()
+    answer = ask(page, "浙江电网用电负荷哪天突破1亿千瓦？")
+    assert "7月3日" in answer.inner_text()
+    assert "[1]" in answer.inner_text()
+    sources = page.locator("#chatbot details.newsqa-sources").last
+    sources.wait_for()
+    assert "来源" in sources.locator("summary").inner_text()
+    sources.locator("summary").click()
+    first = sources.locator(".newsqa-source").first
+    head = first.locator(".newsqa-source-head").inner_text()
+    assert head.startswith("[1]") and "能源保供" in head and "2023-08-01" in head and "段" in head
+    assert "7月3日" in first.locator("mark").inner_text()
+    assert "浙江电网用电负荷突破1亿千瓦" in first.locator(".newsqa-source-text").inner_text()
+    lengths = page.evaluate("window.__lengths")
+    # Streamed: the answer was on the page, growing, before the sources were added.
+    partial = {n for n, done in lengths if not done}
+    assert partial and min(partial) < max(n for n, _ in lengths), f"the answer did not stream: {lengths[:20]}"
+    assert not page.dialogs
+    artifacts = ROOT / "artifacts"
+    artifacts.mkdir(exist_ok=True)
+    page.screenshot(path=str(artifacts / "chat.png"))
+    (ROOT / "docs").mkdir(exist_ok=True)
+    shutil.copyfile(artifacts / "chat.png", ROOT / "docs" / "chat.png")
+
+
+def test_no_answer_says_so(page):
+    page.locator("#date-from").locator("input, textarea").first.fill("2030-01-01")
+    answer = ask(page, "浙江电网用电负荷哪天突破1亿千瓦？")
+    assert "没有找到答案" in answer.inner_text()
+
+
+def test_upload_a_new_issue_then_ask_about_it(page, live_server, tmp_path, cleanup):
+    issue = tmp_path / "hzrb-2023-08-02.txt"
+    issue.write_text(TEA_ISSUE, encoding="utf-8")
+    page.get_by_role("button", name="上传新一期").click()
+    page.locator("#upload-file input[type=file]").set_input_files(str(issue))
+    page.locator("#upload-paper").locator("input, textarea").first.fill("hzrb")
+    page.locator("#upload-date").locator("input, textarea").first.fill("2023-08-02")
+    token_box = page.locator("#upload-token").locator("input, textarea")
+    if live_server.token:
+        token_box.first.fill(live_server.token)
+    page.locator("#upload-button").click()
+    cleanup.append("hzrb-2023-08-02")
+    status = page.locator("#upload-status")
+    status.get_by_text("已添加").wait_for(timeout=ANSWER_TIMEOUT_MS)
+    assert "hzrb-2023-08-02" in status.inner_text()
+    page.get_by_role("button", name="已索引的报纸").click()
+    page.wait_for_function("id => document.querySelector('#issues-table').innerText.includes(id)",
+                           arg="hzrb-2023-08-02", timeout=10_000)
+    answer = ask(page, "今年西湖龙井春茶总产量是多少？")
+    assert "812吨" in answer.inner_text()
+    head = page.locator("#chatbot details.newsqa-sources").last.locator(".newsqa-source-head").first
+    # The panel is collapsed: its text is in the DOM, not rendered.
+    assert "hzrb" in head.text_content() and "2023-08-02" in head.text_content()
+
+
+def test_wrong_token_is_refused_in_the_ui(page, live_server, tmp_path):
+    assert live_server.token, "the test server must be started with a write token"
+    issue = tmp_path / "wrong.txt"
+    issue.write_text(TEA_ISSUE, encoding="utf-8")
+    page.get_by_role("button", name="上传新一期").click()
+    page.locator("#upload-file input[type=file]").set_input_files(str(issue))
+    page.locator("#upload-token").locator("input, textarea").first.fill("not-the-token")
+    page.locator("#upload-button").click()
+    page.locator("#upload-status").get_by_text("令牌不正确").wait_for(timeout=ANSWER_TIMEOUT_MS)
+    assert len(httpx.get(f"{live_server.url}/api/issues").json()) == 1
+
+
+def test_newspaper_text_is_shown_as_text_never_as_markup(page, live_server, cleanup):
+    response = httpx.post(f"{live_server.url}/api/issues", headers=live_server.auth, timeout=120,
+                          files={"file": ("qxwh-2023-08-05.txt", HOSTILE_ISSUE.encode(), "text/plain")},
+                          data={"paper": "qxwh", "date": "2023-08-05"})
+    assert response.status_code == 200, response.text
+    cleanup.append(response.json()["issue_id"])
+    ask(page, "青溪镇文化站的站长是谁？")
+    reply = page.locator("#chatbot .newsqa-answer").last.locator("xpath=..")
+    reply.locator("details.newsqa-sources summary").click()
+    text = reply.inner_text()
+    assert "<script>alert(1)</script>" in text
+    assert "[点我](http://example.com)" in text
+    assert "*文化站*" in text
+    chat = page.locator("#chatbot")
+    assert chat.locator("a[href^='http://example.com'], a[href*='example.com']").count() == 0
+    assert chat.locator("script").count() == 0
+    assert reply.locator("em, strong").count() == 0
+    page.wait_for_timeout(500)  # a dialog, if any, would have fired by now
+    assert not page.dialogs

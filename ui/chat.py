@@ -1,0 +1,273 @@
+"""The Gradio chat page: streamed answers with a 来源 panel, filters, and an upload panel."""
+
+from __future__ import annotations
+
+import html
+import logging
+import os
+import re
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import gradio as gr
+
+from qa.api import MAX_UPLOAD_BYTES, SAMPLE_NAME, is_loopback, parse_upload, token_matches
+from qa.errors import NewsQAError
+
+log = logging.getLogger("newsqa.ui")
+
+ALL_PAPERS = "全部"
+UPLOAD_TYPES = [".txt", ".text", ".md", ".markdown", ".html", ".htm"]
+ISSUE_HEADERS = ["编号", "报纸", "日期", "文章", "段落", "来源文件"]
+# Good questions for the bundled sample issue (each is answered from it, with a citation).
+SAMPLE_QUESTIONS = [
+    "浙江电网用电负荷哪天突破1亿千瓦？",
+    "浙能集团的董事长是谁？",
+    "2022年浙江全社会用电总量是多少？",
+]
+STREAM_STEP = 3  # characters added per streamed update
+STREAM_DELAY = 0.025  # seconds between streamed updates
+
+CHAT_CSS = """
+.newsqa-answer { line-height: 1.7; }
+.newsqa-answer .newsqa-cite { color: var(--color-accent); font-size: 0.8em; vertical-align: super; }
+details.newsqa-sources { margin-top: 0.6em; border-top: 1px solid var(--border-color-primary); padding-top: 0.4em; }
+details.newsqa-sources > summary { cursor: pointer; font-weight: 600; }
+.newsqa-source { margin: 0.5em 0 0.8em; }
+.newsqa-source-head { font-size: 0.9em; color: var(--body-text-color-subdued); }
+.newsqa-source-text { margin-top: 0.2em; }
+.newsqa-source-text mark { background: #ffe58a; color: inherit; padding: 0 1px; }
+"""
+
+# Every character HTML or Markdown could interpret, as a numeric entity. One pass of
+# str.translate, so entities are never escaped twice. `:` `.` `@` stop GFM autolinks
+# (http://…, www.…, a@b.c); `$` stops LaTeX; `|` tables; `~` strikethrough.
+_ESCAPES = {ord(c): f"&#{ord(c)};" for c in "&<>\"'`*_[](){}#+-!|~\\$:.@=^"}
+_ESCAPES[ord("\n")] = "<br>"
+_MARKER = re.compile(r"\[(\d{1,2})\]")
+
+
+def escape_text(text: str | None) -> str:
+    """Newspaper text made inert: HTML-escaped and Markdown-neutralised (renders literally)."""
+    return (text or "").translate(_ESCAPES)
+
+
+def render_answer(answer: str, n_citations: int) -> str:
+    """The answer as HTML: escaped text, with markers [n] (1 ≤ n ≤ citations) styled as citations."""
+    parts, last = [], 0
+    for m in _MARKER.finditer(answer):
+        if 1 <= int(m.group(1)) <= n_citations:
+            parts.append(escape_text(answer[last:m.start()]))
+            parts.append(f'<span class="newsqa-cite">&#91;{m.group(1)}&#93;</span>')
+            last = m.end()
+    parts.append(escape_text(answer[last:]))
+    return f'<div class="newsqa-answer">{"".join(parts)}</div>'
+
+
+def render_source(n: int, citation: dict) -> str:
+    """One cited paragraph: [n] 《title》 paper date 第N段, then its text with the answering sentence marked."""
+    title = escape_text(citation.get("title") or "无标题")
+    meta = " · ".join(escape_text(str(v)) for v in (citation.get("paper"), citation.get("date")) if v)
+    head = f"&#91;{n}&#93; 《{title}》 {meta} · 第{int(citation.get('paragraph') or 0)}段"
+    text = citation.get("text") or ""
+    span = citation.get("highlight")
+    if span and 0 <= span[0] < span[1] <= len(text):
+        body = (escape_text(text[:span[0]]) + "<mark>" + escape_text(text[span[0]:span[1]]) + "</mark>"
+                + escape_text(text[span[1]:]))
+    else:
+        body = escape_text(text)
+    return (f'<div class="newsqa-source"><div class="newsqa-source-head">{head}</div>'
+            f'<div class="newsqa-source-text">{body}</div></div>')
+
+
+def render_sources(citations: list[dict]) -> str:
+    """The collapsible 来源 panel; one line of HTML (no blank line, so Markdown leaves it alone)."""
+    if not citations:
+        return ""
+    items = "".join(render_source(n, c) for n, c in enumerate(citations, 1))
+    return f'<details class="newsqa-sources"><summary>来源（{len(citations)}）</summary>{items}</details>'
+
+
+def render_result(result: dict) -> str:
+    """A complete chat reply for an ``Answerer.run`` result."""
+    if not result.get("answer"):
+        reason = escape_text(result.get("reason") or "索引中没有相关内容")
+        return f'<div class="newsqa-answer">没有找到答案：{reason}</div>' + render_sources(result.get("citations") or [])
+    citations = result.get("citations") or []
+    return render_answer(result["answer"], len(citations)) + render_sources(citations)
+
+
+def message_text(content) -> str:
+    """Plain text of a chat message's content (a string, or Gradio 6's list of content parts)."""
+    if isinstance(content, str):
+        text = content
+    elif isinstance(content, list):
+        text = " ".join(p.get("text", "") if isinstance(p, dict) else str(p) for p in content)
+    elif isinstance(content, dict):
+        text = content.get("text", "")
+    else:
+        text = ""
+    # Assistant turns are our own HTML: keep only the words.
+    return html.unescape(re.sub(r"<[^>]+>", "", text)).strip()
+
+
+def plain_history(history: list | None) -> list[dict]:
+    """Chat history as the Answerer wants it: [{"role", "content": str}], sources dropped."""
+    out = []
+    for turn in history or []:
+        if isinstance(turn, dict) and turn.get("role") in ("user", "assistant"):
+            content = turn.get("content")
+            text = message_text(content)
+            if turn["role"] == "assistant" and isinstance(content, (str, list)):
+                text = text.split("来源（")[0].strip()
+            if text:
+                out.append({"role": turn["role"], "content": text})
+    return out
+
+
+def papers_of(index) -> list[str]:
+    """The dropdown's choices: 全部, then each indexed paper."""
+    return [ALL_PAPERS] + sorted({i["paper"] for i in index.issues() if i.get("paper")})
+
+
+def issue_rows(index) -> list[list]:
+    """Rows of the indexed-issues table."""
+    return [[i["issue_id"], i.get("paper") or "", i.get("date") or "", i["articles"], i["paragraphs"],
+             i.get("source") or ""] for i in index.issues()]
+
+
+def example_questions(index, limit: int = 6) -> list[str]:
+    """Fixed good questions when the sample is indexed, plus “《title》讲了什么？” for other issues."""
+    issues = index.issues()
+    questions = list(SAMPLE_QUESTIONS) if any(i.get("source") == SAMPLE_NAME for i in issues) else []
+    for issue in issues:
+        if issue.get("source") == SAMPLE_NAME or len(questions) >= limit:
+            continue
+        # NewsIndex has no article listing; read the first titled article from the store.
+        row = index.read_db.execute(
+            "SELECT title FROM articles WHERE issue_id = ? AND coalesce(title, '') != '' ORDER BY ordinal LIMIT 1",
+            (issue["issue_id"],)).fetchone()
+        if row:
+            questions.append(f"《{row[0][:40]}》讲了什么？")
+    return questions[:limit]
+
+
+def _clean(value: str | None) -> str | None:
+    value = (value or "").strip()
+    return value or None
+
+
+def build_chat(index, token: str | None = None, retriever=None, answerer=None, title: str = "报纸问答") -> gr.Blocks:
+    """The chat page for an index.
+
+    Args:
+        index: the shared NewsIndex.
+        token: when set, uploads need it (typed into the 令牌 box); without it, only this machine may upload.
+        retriever, answerer: shared instances (built from the index when None).
+        title: the page heading.
+
+    Returns:
+        The Blocks, ready for ``gr.mount_gradio_app``.
+    """
+    from qa.answer import Answerer
+
+    answerer = answerer or Answerer(index, retriever=retriever)
+
+    def respond(message: str, history: list, date_from: str, date_to: str, paper: str, k: float) -> Iterator[str]:
+        """Answer one chat turn, streaming the answer and then adding the 来源 panel."""
+        try:
+            result = answerer.run(message, history=plain_history(history), k=int(k or 5),
+                                  date_from=_clean(date_from), date_to=_clean(date_to),
+                                  paper=None if paper in (None, "", ALL_PAPERS) else paper)
+        except NewsQAError as exc:
+            yield f'<div class="newsqa-answer">无法回答：{escape_text(str(exc))}</div>'
+            return
+        answer = result.get("answer")
+        if answer:
+            n = len(result.get("citations") or [])
+            for end in range(STREAM_STEP, len(answer), STREAM_STEP):
+                yield render_answer(answer[:end], n)
+                time.sleep(STREAM_DELAY)
+        yield render_result(result)
+
+    def upload(file_path: str | None, paper: str, date: str, given_token: str, request: gr.Request,
+               progress=gr.Progress()):
+        """Index an uploaded issue; returns the status line, the refreshed table and paper choices."""
+        def finish(status: str):
+            return status, issue_rows(index), gr.update(choices=papers_of(index))
+
+        client = request.client.host if request is not None and request.client else None
+        if token and not token_matches(given_token, token):
+            return finish("⚠️ 令牌不正确，未上传。")
+        if not token and not is_loopback(client):
+            return finish("⚠️ 未设置 NEWSQA_TOKEN 时只接受本机上传。")
+        if not file_path:
+            return finish("⚠️ 请先选择一个文件（.txt / .md / .html）。")
+        path = Path(file_path)
+        if path.stat().st_size > MAX_UPLOAD_BYTES:
+            return finish(f"⚠️ 文件超过 {MAX_UPLOAD_BYTES // (1024 * 1024)} MB。")
+        progress(0, desc="解析中…")
+        try:
+            issue = parse_upload(path.read_bytes(), path.name, paper=_clean(paper), date=_clean(date))
+            total = max(1, len(issue.paragraphs))
+            done = [0]
+
+            def step(n: int) -> None:
+                done[0] += n
+                progress(min(0.99, done[0] / total), desc=f"向量化 {min(done[0], total)}/{total} 段")
+
+            result = index.add(issue, paper=_clean(paper), date=_clean(date), progress=step)
+        except NewsQAError as exc:
+            return finish(f"⚠️ 未能索引：{escape_text(str(exc))}")
+        progress(1, desc="完成")
+        status = {"added": "已添加", "replaced": "已更新", "unchanged": "内容未变，无需更新"}[result.status]
+        log.info("%s %s from UI upload %s", result.status, result.issue_id, result.source)
+        return finish(f"✅ {status}：{escape_text(result.issue_id)}（{result.articles} 篇文章，{result.paragraphs} 段）")
+
+    with gr.Blocks(title=title, analytics_enabled=False, fill_height=True) as demo:
+        gr.Markdown(f"## {title}\n根据已索引的报纸回答问题，并给出引用的原文段落。"
+                    "JSON 接口见 [/api/docs](/api/docs)。")
+        with gr.Sidebar(label="筛选", open=True):
+            date_from = gr.Textbox(label="起始日期", placeholder="YYYY-MM-DD", max_lines=1, elem_id="date-from")
+            date_to = gr.Textbox(label="截止日期", placeholder="YYYY-MM-DD", max_lines=1, elem_id="date-to")
+            paper = gr.Dropdown(choices=papers_of(index), value=ALL_PAPERS, label="报纸", elem_id="paper")
+            k = gr.Slider(1, 10, value=5, step=1, label="参考段落数", elem_id="k")
+        chatbot = gr.Chatbot(label="问答", height=520, latex_delimiters=[], sanitize_html=True,
+                             buttons=["copy"], placeholder="例如：浙江电网用电负荷哪天突破1亿千瓦？",
+                             elem_id="chatbot")
+        gr.ChatInterface(
+            respond, chatbot=chatbot,
+            textbox=gr.Textbox(placeholder="输入问题，回车发送", submit_btn="发送", stop_btn="停止",
+                               elem_id="question", lines=1, max_lines=4),
+            additional_inputs=[date_from, date_to, paper, k],
+            # A message-only example runs with the current filters and shows inside the chat.
+            examples=[[q] for q in example_questions(index)] or None,
+            fill_height=False, concurrency_limit=8, api_name="ask",
+        )
+        with gr.Accordion("上传新一期", open=False, elem_id="upload-panel"):
+            file = gr.File(label="报纸文件（.txt / .md / .html，≤ 20 MB）", file_types=UPLOAD_TYPES,
+                           type="filepath", elem_id="upload-file")
+            with gr.Row():
+                up_paper = gr.Textbox(label="报纸名（可选）", max_lines=1, elem_id="upload-paper")
+                up_date = gr.Textbox(label="日期（可选，YYYY-MM-DD）", max_lines=1, elem_id="upload-date")
+                up_token = gr.Textbox(label="令牌（NEWSQA_TOKEN）", type="password", max_lines=1,
+                                      visible=bool(token), elem_id="upload-token")
+            up_button = gr.Button("上传并索引", variant="primary", elem_id="upload-button")
+            status = gr.Markdown(elem_id="upload-status")
+        with gr.Accordion("已索引的报纸", open=False, elem_id="issues-panel"):
+            table = gr.Dataframe(value=issue_rows(index), headers=ISSUE_HEADERS, interactive=False,
+                                 elem_id="issues-table")
+        up_button.click(upload, [file, up_paper, up_date, up_token], [status, table, paper],
+                        concurrency_limit=1, api_visibility="private")
+        # Issues added over the API since the page was built show up on the next page load.
+        demo.load(lambda: (issue_rows(index), gr.update(choices=papers_of(index))), None, [table, paper],
+                  api_visibility="private")
+    demo.queue(default_concurrency_limit=8)
+    return demo
+
+
+if __name__ == "__main__":  # pragma: no cover - a quick look without the API
+    from qa.index import NewsIndex
+
+    build_chat(NewsIndex(os.environ.get("NEWSQA_INDEX"))).launch()
