@@ -34,6 +34,36 @@ def sample_index_dir(tmp_path_factory) -> Path:
     return directory
 
 
+DATA = ROOT / "tests" / "data"
+# The development set's questions are about the sample issue and these gallery files.
+GALLERY = ["zjrb-2023-08-01.txt", "multipage-2024-03-05.txt", "gbk-2022-11-11.txt", "issue.html", "weekly.md"]
+
+
+@pytest.fixture(scope="session")
+def gallery_index_dir(tmp_path_factory) -> Path:
+    """An index of the sample issue and the test gallery (what the question sets ask about)."""
+    directory = tmp_path_factory.mktemp("gallery-index")
+    run = subprocess.run([*newsqa_command(), "index", "--index-dir", str(directory), *(str(DATA / f) for f in GALLERY)],
+                         capture_output=True, text=True, timeout=600)
+    assert run.returncode == 0, run.stderr
+    return directory
+
+
+@pytest.fixture(scope="session")
+def archive_index_dir(gallery_index_dir, tmp_path_factory) -> Path:
+    """The gallery index plus a distractor archive of ~2,000 real 人民日报 paragraphs (bench/distractors.py)."""
+    base = tmp_path_factory.mktemp("archive")
+    issues = base / "issues"
+    built = subprocess.run([sys.executable, str(ROOT / "bench" / "distractors.py"), str(issues), "--paragraphs", "2000"],
+                           capture_output=True, text=True, timeout=300)
+    assert built.returncode == 0, built.stderr
+    directory = copy_index(gallery_index_dir, base / "index")
+    run = subprocess.run([*newsqa_command(), "index", "--index-dir", str(directory), *map(str, sorted(issues.glob("*.txt")))],
+                         capture_output=True, text=True, timeout=1200)
+    assert run.returncode == 0, run.stderr
+    return directory
+
+
 def copy_index(source: Path, target: Path) -> Path:
     """Copy an index directory (for tests that write to it); the write lock file is not copied."""
     shutil.copytree(source, target, ignore=shutil.ignore_patterns("write.lock"))
@@ -135,3 +165,15 @@ def live_server(tmp_path_factory) -> LiveServer:
     server = start_server(base / "index", base / "server.log", token=SERVER_TOKEN, sample=True)
     yield server
     server.stop()
+
+
+# ---------------------------------------------------------------------- generative endpoint
+@pytest.fixture
+def llm(monkeypatch):
+    """A local chat-completions server whose replies the test scripts (see tests/fake_llm.py)."""
+    from fake_llm import serve_fake_llm
+
+    for name in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy", "all_proxy"):
+        monkeypatch.delenv(name, raising=False)  # requests to 127.0.0.1 must not go through a proxy
+    with serve_fake_llm() as server:
+        yield server
