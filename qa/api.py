@@ -105,6 +105,9 @@ class AskResponse(BaseModel):
     citations: list[Citation]
     reason: str | None = Field(description="why there is no answer")
     query: str | None = Field(None, description="the question actually searched (follow-ups are rewritten)")
+    generated: bool = Field(False, description="true when a language model wrote the answer (NEWSQA_LLM_URL is set)")
+    extractive_answer: str | None = Field(None, description="the extractive answer, when a generated one is shown")
+    generator_reason: str | None = Field(None, description="why a generated answer was not used, when one was asked for")
 
 
 class IssueInfo(BaseModel):
@@ -251,6 +254,7 @@ def create_app(index_dir: str | Path | None = None, model: str | None = None, to
     import gradio as gr
 
     from qa.answer import Answerer
+    from qa.generate import generator_from_env
     from qa.index import NewsIndex
     from qa.retrieve import HybridRetriever
     from ui.chat import CHAT_CSS, build_chat
@@ -265,7 +269,7 @@ def create_app(index_dir: str | Path | None = None, model: str | None = None, to
         # Load the model now, once: lazily, the first concurrent searches would each load it.
         _ = index.encoder
     retriever = HybridRetriever(index)
-    answerer = Answerer(index, retriever=retriever)
+    answerer = Answerer(index, retriever=retriever, generator=generator_from_env())
 
     app = FastAPI(title="newsqa", version="0.1.0",
                   description="Question answering with cited paragraphs over Chinese newspaper issues.",

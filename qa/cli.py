@@ -183,10 +183,11 @@ def cmd_search(args) -> int:
 
 def cmd_ask(args) -> int:
     from qa.answer import Answerer
+    from qa.generate import generator_from_env
     from qa.index import NewsIndex
 
     index = NewsIndex(args.index_dir, model=args.model, readonly=True)
-    result = Answerer(index).run(args.question, k=args.k, date_from=args.date_from,
+    result = Answerer(index, generator=generator_from_env()).run(args.question, k=args.k, date_from=args.date_from,
                                  date_to=args.date_to, paper=args.paper)
     if args.json:
         _print_json(result)
@@ -279,7 +280,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_search)
 
     p = sub.add_parser("ask", help="answer a question with cited paragraphs",
-                       description="Answer from the indexed issues, citing the paragraphs; says so when nothing answers.")
+                       description="Answer from the indexed issues, citing the paragraphs; says so when nothing answers. "
+                                   "Set NEWSQA_LLM_URL (an OpenAI-compatible endpoint such as a local vLLM or Ollama, "
+                                   "with NEWSQA_LLM_MODEL, NEWSQA_LLM_KEY) to have a model write the answer from the "
+                                   "same passages; an answer it does not cite falls back to the extractive one.")
     p.add_argument("question")
     p.add_argument("-k", type=int, default=5, help="passages to draw the answer from (default 5)")
     _filter_args(p)

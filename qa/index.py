@@ -424,6 +424,14 @@ class NewsIndex:
         """Citation metadata (text, paper, date, title, paragraph ordinal, offsets) by paragraph id."""
         return store.passages(self.read_db, paragraph_ids)
 
+    def article_texts(self, paragraph_ids: list[int]) -> dict[int, str]:
+        """The full article each paragraph belongs to (with paper and headlines), by paragraph id."""
+        return store.article_texts(self.read_db, paragraph_ids)
+
+    def issue_text(self, issue_id: str) -> str:
+        """The whole text of one issue (headlines, then paragraphs)."""
+        return store.issue_text(self.read_db, issue_id)
+
     def issues(self) -> list[dict]:
         """Every stored issue with its counts, newest first."""
         return store.list_issues(self.read_db)

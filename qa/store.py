@@ -254,6 +254,28 @@ def passages(conn: sqlite3.Connection, paragraph_ids: Sequence[int]) -> dict[int
     return out
 
 
+def article_texts(conn: sqlite3.Connection, paragraph_ids: Sequence[int]) -> dict[int, str]:
+    """The whole article around each paragraph (paper, title, subtitle, dateline, every paragraph), by paragraph id."""
+    out: dict[int, str] = {}
+    for pid in dict.fromkeys(paragraph_ids):
+        row = conn.execute(
+            "SELECT a.article_id, i.paper, a.title, a.subtitle, a.dateline FROM paragraphs p"
+            " JOIN articles a USING (article_id) JOIN issues i ON i.issue_id = p.issue_id WHERE p.paragraph_id = ?",
+            (pid,)).fetchone()
+        if row is None:
+            continue
+        body = [t for (t,) in conn.execute("SELECT text FROM paragraphs WHERE article_id = ? ORDER BY ordinal", (row[0],))]
+        out[pid] = "\n".join(x for x in (*row[1:], *body) if x)
+    return out
+
+
+def issue_text(conn: sqlite3.Connection, issue_id: str) -> str:
+    """All paragraphs and headlines of one issue, joined by newlines."""
+    titles = [t for (t,) in conn.execute("SELECT title FROM articles WHERE issue_id = ? AND title IS NOT NULL", (issue_id,))]
+    body = [t for (t,) in conn.execute("SELECT text FROM paragraphs WHERE issue_id = ? ORDER BY position", (issue_id,))]
+    return "\n".join(titles + body)
+
+
 def _chunks(items: list, size: int):
     for i in range(0, len(items), size):
         yield items[i:i + size]

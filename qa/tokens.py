@@ -17,7 +17,7 @@ _WORD = re.compile(rf"[0-9A-Za-z{_CJK}]")
 # Question words and particles: they say what is asked, not what to look for.
 QUESTION_WORDS = frozenset(
     "什么 怎么 怎样 如何 为什么 为何 哪 哪个 哪些 哪里 哪儿 哪天 哪年 哪一天 何时 何地 几 多少 多大 多久 谁 吗 呢 吧 啊"
-    " 是 的 了 在 有 和 与 及 请问 请 一下 是否 是不是 能否 可以 什么样 怎么样 么".split()
+    " 多长 多长时间 多久 几时 哪家 哪位 哪种 哪类 是 的 了 在 有 和 与 及 请问 请 一下 是否 是不是 能否 可以 什么样 怎么样 么".split()
 )
 
 _lock = threading.Lock()

@@ -1,0 +1,132 @@
+"""Tests of qa.answer: follow-ups, key terms, cited extractive answers, abstention, the generative step."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from qa.answer import Answerer, key_terms, resolve_followup, split_sentences
+from qa.generate import Generator, GeneratorSettings
+from qa.index import NewsIndex
+
+POWER = [{"role": "user", "content": "2022年浙江全社会用电总量是多少？"},
+         {"role": "assistant", "content": "2022年我省全社会用电总量为5799亿千瓦时。"}]
+
+
+@pytest.fixture(scope="module")
+def gallery(gallery_index_dir):
+    with NewsIndex(gallery_index_dir, readonly=True) as index:
+        yield index
+
+
+@pytest.fixture(scope="module")
+def answerer(gallery):
+    return Answerer(gallery)
+
+
+class TestResolveFollowup:
+    def test_place_replaces_place(self):
+        assert resolve_followup("那福建呢？", POWER) == "2022年福建全社会用电总量是多少？"
+
+    def test_new_question_keeps_the_previous_subject(self):
+        history = [{"role": "user", "content": "杭州未来科技城是哪一年挂牌成立的？"}]
+        query = resolve_followup("那里现在有多少高层次人才？", history)
+        assert query.startswith("那里现在有多少高层次人才？") and "杭州未来科技城" in query
+        assert "哪一年" not in query  # what was asked before is not asked again
+
+    def test_elliptical_followup_borrows_the_previous_question(self):
+        query = resolve_followup("那最高用电负荷呢？", POWER)
+        assert "最高用电负荷" in query and "2022年浙江全社会用电总量" in query
+
+    def test_standalone_question_is_unchanged(self):
+        question = "绍兴市企业综合服务中心哪天揭牌成立？"
+        assert resolve_followup(question, POWER) == question
+        assert resolve_followup("那福建呢？", None) == "那福建呢？"
+        assert resolve_followup("那福建呢？", [{"role": "assistant", "content": "你好"}]) == "那福建呢？"
+
+
+class TestKeyTerms:
+    def test_names_and_focus(self):
+        terms, names, focus = key_terms("西湖大学的校长是谁？")
+        assert "西湖" in names and "校长" in focus and "谁" not in terms
+
+    def test_question_words_do_not_swallow_nouns(self):
+        _terms, _names, focus = key_terms("今年浙江头季水稻计划种多大面积？")
+        assert "面积" in focus and "大面积" not in focus
+
+    def test_preposition_glued_to_a_place_is_dropped(self):
+        _terms, names, _focus = key_terms("从金华坐通勤大巴去衢州要花多少钱？")
+        assert names == ["金华", "衢州"]
+
+
+class TestSplitSentences:
+    def test_spans_cover_sentences_with_closing_quotes(self):
+        text = "他说：“我们都愿来！”今年增长5.9%。最后一句没有句号"
+        spans = split_sentences(text)
+        assert [text[a:b] for a, b in spans] == ["他说：“我们都愿来！”", "今年增长5.9%。", "最后一句没有句号"]
+
+
+class TestAnswerer:
+    def test_answer_quotes_the_paragraph_and_cites_it(self, answerer):
+        result = answerer.run("浙江电网用电负荷哪天突破1亿千瓦？")
+        assert "7月3日" in result["answer"] and result["answer"].endswith("[1]")
+        first = result["citations"][0]
+        start, end = first["highlight"]
+        assert first["text"][start:end].strip() + "[1]" in result["answer"]
+        assert first["paper"] == "zjrb" and first["date"] == "2023-08-01" and first["paragraph"] >= 1
+
+    def test_every_marker_points_at_a_citation(self, answerer):
+        for question in ("浙能集团党委书记、董事长是谁？", "5年来全省新发展党员多少名？", "绍兴有几个区（县、市）的企业综合服务中心同时挂牌？"):
+            result = answerer.run(question)
+            markers = {int(n) for n in re.findall(r"\[(\d+)\]", result["answer"])}
+            assert markers and markers <= set(range(1, len(result["citations"]) + 1)), result
+            for n in markers:
+                assert result["citations"][n - 1]["highlight"] is not None
+
+    @pytest.mark.parametrize("question, why", [
+        ("上海电网今年最高用电负荷达到多少？", "上海"),   # a place no article mentions
+        ("2023年9月1日浙江省委召开了什么会议？", "9月1日"),  # a date no paragraph states
+        ("西湖大学的校长是谁？", "校长"),                # the role asked about is not in the text
+    ])
+    def test_abstains_with_the_reason(self, answerer, question, why):
+        result = answerer.run(question)
+        assert result["answer"] is None and result["citations"] == []
+        assert why in result["reason"]
+
+    def test_followup_uses_the_history(self, answerer):
+        result = answerer.run("那最高用电负荷呢？", history=POWER)
+        assert "1.02亿千瓦" in result["answer"]
+        assert "最高用电负荷" in result["query"]
+
+    def test_reporter_credit_is_not_a_person_answer(self, answerer):
+        result = answerer.run("绍兴市企业综合服务中心的主任是谁？")
+        assert result["answer"] is None or "周榕华" not in result["answer"]
+
+    def test_empty_result_set(self, answerer):
+        assert answerer.answer_from("问题", [])["answer"] is None
+
+
+class TestGenerativeAnswer:
+    def _answerer(self, gallery, url):
+        return Answerer(gallery, generator=Generator(GeneratorSettings(url=url, model="local", timeout=2.0)))
+
+    def test_cited_generated_answer_is_used_with_the_passages_it_saw(self, gallery, llm):
+        llm.script.content = "浙江电网用电负荷在7月3日突破1亿千瓦[1]。"
+        result = self._answerer(gallery, llm.url).run("浙江电网用电负荷哪天突破1亿千瓦？")
+        assert result["generated"] is True and result["answer"] == "浙江电网用电负荷在7月3日突破1亿千瓦[1]。"
+        sent = llm.script.requests[-1]["body"]["messages"][-1]["content"]
+        # [1] in the answer is the first passage the model was shown.
+        assert result["citations"][0]["text"].replace("\n", " ")[:30] in sent
+        assert "7月3日" in result["extractive_answer"]
+
+    def test_uncited_generated_answer_falls_back_to_the_extractive_one(self, gallery, llm):
+        llm.script.content = "7月3日。"
+        result = self._answerer(gallery, llm.url).run("浙江电网用电负荷哪天突破1亿千瓦？")
+        assert "generated" not in result and result["answer"].startswith("7月3日,浙江电网") and result["generator_reason"]
+
+    def test_endpoint_down_falls_back(self, gallery):
+        from conftest import free_port
+
+        result = self._answerer(gallery, f"http://127.0.0.1:{free_port()}/v1").run("浙江电网用电负荷哪天突破1亿千瓦？")
+        assert "7月3日" in result["answer"] and "不可用" in result["generator_reason"]
