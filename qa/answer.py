@@ -386,9 +386,12 @@ class Answerer:
 
 
 def _mentions(name: str, result: dict, article: str) -> bool:
-    """A name counts as mentioned by a passage when its paragraph or headline has it, or when the
-    article is about it (named several times): "我省" in a paragraph of an article on 浙江."""
-    return name in normalize(result["text"] + " " + (result["title"] or "")) or article.count(name) >= _ABOUT
+    """A name counts as mentioned by a passage when its paragraph or headline has it (not only as
+    one item of a list), or when the article is about it (named several times)."""
+    own = normalize(result["text"] + " " + (result["title"] or ""))
+    # "浙江、福建、广东等14个省级电网" gives a figure for the list, not for 福建.
+    alone = re.sub(rf"(?:、{re.escape(name)}|{re.escape(name)}(?=、))", "", own)
+    return name in alone or article.count(name) >= _ABOUT
 
 
 def _abstain(query: str, reason: str) -> dict:

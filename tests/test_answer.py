@@ -87,12 +87,13 @@ class TestAnswerer:
     @pytest.mark.parametrize("question, why", [
         ("上海电网今年最高用电负荷达到多少？", "上海"),   # a place no article mentions
         ("2023年9月1日浙江省委召开了什么会议？", "9月1日"),  # a date no paragraph states
-        ("西湖大学的校长是谁？", "校长"),                # the role asked about is not in the text
+        ("西湖大学的校长是谁？", None),                  # neither 西湖大学's head nor a 校长 is in the text
+        ("福建的最高用电负荷是多少？", "福建"),          # named only in a list: "浙江、福建、广东等14个省级电网"
     ])
     def test_abstains_with_the_reason(self, answerer, question, why):
         result = answerer.run(question)
         assert result["answer"] is None and result["citations"] == []
-        assert why in result["reason"]
+        assert result["reason"] and (why is None or why in result["reason"])
 
     def test_followup_uses_the_history(self, answerer):
         result = answerer.run("那最高用电负荷呢？", history=POWER)
