@@ -24,6 +24,7 @@ test: $(STAMP)
 	HF_HUB_OFFLINE=1 $(BIN)/python -m pytest -q
 
 bench: $(STAMP)
+	HF_HUB_OFFLINE=1 $(BIN)/python bench/embed_bench.py
 	HF_HUB_OFFLINE=1 $(BIN)/python bench/index_bench.py
 
 clean:
