@@ -95,25 +95,34 @@ def cmd_index(args) -> int:
     paragraphs = embedded = 0
     index = NewsIndex(args.index_dir, model=args.model, factory=args.factory, user_dict=args.user_dict)
     total = sum(len(i.paragraphs) for i in parsed)
+    # Issues are written in batches (one model pass, one vector file, one commit) of ~2,000 paragraphs.
+    groups, group = [], []
+    for issue in parsed:
+        group.append(issue)
+        if sum(len(i.paragraphs) for i in group) >= 2000:
+            groups.append(group)
+            group = []
+    groups += [group] if group else []
     with index.writer(), tqdm(total=total, unit="par", desc="embedding", disable=args.quiet or None,
                               dynamic_ncols=True) as bar:
-        for issue in parsed:
-            bar.set_postfix_str(issue.source)
+        for group in groups:
             done = bar.n
+            bar.set_postfix_str(group[-1].source)
             try:
-                result = index.add(issue, paper=args.paper, date=args.date, progress=bar.update)
+                results = index.add_many(group, progress=bar.update, batch_paragraphs=2000)
             except NewsQAError as exc:
-                counts["failed"] += 1
-                print(f"newsqa: failed {issue.source}: {exc}", file=sys.stderr)
+                counts["failed"] += len(group)
+                print(f"newsqa: failed {', '.join(i.source for i in group)}: {exc}", file=sys.stderr)
                 continue
-            counts[result.status] += 1
-            paragraphs += result.paragraphs
-            embedded += result.embedded
-            # progress counts model windows; settle the bar on whole paragraphs per issue
-            bar.n = done + result.paragraphs
+            for result in results:
+                counts[result.status] += 1
+                paragraphs += result.paragraphs
+                embedded += result.embedded
+                if args.verbose:
+                    tqdm.write(f"{result.status:9} {result.issue_id} ({result.paragraphs} paragraphs) from {result.source}")
+            # progress counts model windows; settle the bar on whole paragraphs
+            bar.n = done + sum(len(i.paragraphs) for i in group)
             bar.refresh()
-            if args.verbose:
-                tqdm.write(f"{result.status:9} {result.issue_id} ({result.paragraphs} paragraphs) from {result.source}")
     seconds = time.monotonic() - started
     summary = dict(counts, paragraphs=paragraphs, embedded=embedded, seconds=round(seconds, 2),
                    paragraphs_per_second=round(paragraphs / seconds, 1) if seconds > 0 else None)

@@ -103,6 +103,7 @@ class NewsIndex:
         self._mutex = threading.RLock()  # guards the in-memory vectors and model, held briefly
         self._write_mutex = threading.RLock()  # one writing thread at a time; searches never wait on it
         self._local = threading.local()
+        self._query_vectors: dict[str, np.ndarray] = {}
         db = self.dir / DB_NAME
         self._db_path = db
         if readonly:
@@ -149,6 +150,19 @@ class NewsIndex:
                     self._check_model(encoder, meta)
                     self._encoder = encoder
         return self._encoder
+
+    def query_vector(self, query: str) -> np.ndarray:
+        """The model's vector for a (normalised) query; the last few are kept, as a question is
+        embedded by the retriever and again by the answerer."""
+        with self._mutex:
+            vector = self._query_vectors.get(query)
+        if vector is None:
+            vector = self.encoder.encode_queries([query])[0]
+            with self._mutex:
+                self._query_vectors[query] = vector
+                while len(self._query_vectors) > 256:
+                    self._query_vectors.pop(next(iter(self._query_vectors)))
+        return vector
 
     def _check_model(self, encoder, meta: dict) -> None:
         if meta.get("model") and meta["model"] != encoder.name:
@@ -231,40 +245,91 @@ class NewsIndex:
             issue.paper = paper
         if date:
             issue.date = date
-        key = issue_key(issue)
-        n_par = len(issue.paragraphs)
+        return self.add_many([issue], progress=progress, batch_size=batch_size)[0]
+
+    def add_many(self, issues: list[Issue], progress: ProgressFn | None = None, batch_size: int = 32,
+                 batch_paragraphs: int = 2000) -> list[AddResult]:
+        """Index parsed issues, several per write: one model pass, one vector file and one commit per batch.
+
+        A batch holds whole issues (about ``batch_paragraphs`` paragraphs); a crash leaves each
+        batch committed or not at all, so every issue is there whole or absent. Batching keeps
+        the model's calls large and saves the vector file once per batch instead of per issue.
+
+        Args:
+            issues: parsed issues (paper and date already set).
+            progress: called with the number of windows embedded after each model call.
+            batch_size: paragraphs per forward pass.
+            batch_paragraphs: paragraphs per write.
+
+        Returns:
+            One ``AddResult`` per issue, in order.
+        """
+        results: list[AddResult | None] = [None] * len(issues)
         with self.writer():
-            old = store.issue_row(self.db, key)
-            if old and old["sha256"] == issue.sha256:
-                return AddResult(key, "unchanged", old["paragraphs"], old["articles"], 0, issue.source)
-            encoder = self.encoder
-            rows = _rows(issue, key)
-            windows = _windows(rows["paragraphs"], encoder)
-            texts = {par["paragraph_id"]: par["text"] for par in rows["paragraphs"]}
-            vectors, embedded = self._embed(windows, texts, encoder, progress, batch_size)
-            index = self.vectors().copy()  # readers keep searching the committed one meanwhile
-            removed = store.delete_issue(self.db, key) if old else []
-            try:
-                if removed:
-                    index.remove(np.asarray(removed, dtype=np.int64))
-                if windows:
-                    index.add(np.asarray([w[0] for w in windows], dtype=np.int64), vectors)
-                name = self._save_vectors(index)
-                # The deletes above opened this same transaction: one commit swaps the issue.
-                with self.db:
-                    store.insert_issue(self.db, rows["issue"])
-                    for art in rows["articles"]:
+            batch: list[tuple[int, Issue, str, dict | None]] = []
+
+            def flush() -> None:
+                for (n, *_rest), result in zip(batch, self._write_batch([b[1:] for b in batch], progress, batch_size)):
+                    results[n] = result
+                batch.clear()
+
+            for n, issue in enumerate(issues):
+                key = issue_key(issue)
+                if any(k == key for _, _, k, _ in batch):  # the same paper and date twice: write the first first
+                    flush()
+                old = store.issue_row(self.db, key)
+                if old and old["sha256"] == issue.sha256:
+                    results[n] = AddResult(key, "unchanged", old["paragraphs"], old["articles"], 0, issue.source)
+                    continue
+                batch.append((n, issue, key, old))
+                if sum(len(b[1].paragraphs) for b in batch) >= batch_paragraphs:
+                    flush()
+            if batch:
+                flush()
+        return results  # type: ignore[return-value]
+
+    def _write_batch(self, batch: list[tuple[Issue, str, dict | None]], progress: ProgressFn | None,
+                     batch_size: int) -> list[AddResult]:
+        """Embed and commit a batch of issues in one transaction (the writer lock is held)."""
+        encoder = self.encoder
+        rows = [_rows(issue, key) for issue, key, _old in batch]
+        windows_per = [_windows(r["paragraphs"], encoder) for r in rows]
+        windows = [w for ws in windows_per for w in ws]
+        texts = {par["paragraph_id"]: par["text"] for r in rows for par in r["paragraphs"]}
+        vectors, embedded = self._embed(windows, texts, encoder, progress, batch_size)
+        index = self.vectors().copy()  # readers keep searching the committed one meanwhile
+        try:
+            removed = []
+            for _issue, key, old in batch:
+                if old:
+                    removed += store.delete_issue(self.db, key)
+            if removed:
+                index.remove(np.asarray(removed, dtype=np.int64))
+            if windows:
+                index.add(np.asarray([w[0] for w in windows], dtype=np.int64), vectors)
+            name = self._save_vectors(index)
+            # The deletes above opened this same transaction: one commit swaps the issues.
+            with self.db:
+                for r, ws in zip(rows, windows_per):
+                    store.insert_issue(self.db, r["issue"])
+                    for art in r["articles"]:
                         store.insert_article(self.db, art)
-                    for par in rows["paragraphs"]:
+                    for par in r["paragraphs"]:
                         store.insert_paragraph(self.db, par, index_tokens(par["text"]))
-                    store.insert_vectors(self.db, windows)
-                    store.set_meta(self.db, vector_file=name, model=encoder.name, dim=encoder.dim,
-                                   model_spec=self._model_spec or store.get_meta(self.db).get("model_spec", ""))
-            except BaseException:
-                self.db.rollback()
-                raise
-            self._publish(index, name)
-        return AddResult(key, "replaced" if old else "added", n_par, len(issue.articles), embedded, issue.source)
+                    store.insert_vectors(self.db, ws)
+                store.set_meta(self.db, vector_file=name, model=encoder.name, dim=encoder.dim,
+                               model_spec=self._model_spec or store.get_meta(self.db).get("model_spec", ""))
+        except BaseException:
+            self.db.rollback()
+            raise
+        self._publish(index, name)
+        out, first = [], 0
+        for (issue, key, old), ws in zip(batch, windows_per):
+            count = sum(1 for i in embedded if first <= i < first + len(ws))
+            first += len(ws)
+            out.append(AddResult(key, "replaced" if old else "added", len(issue.paragraphs), len(issue.articles),
+                                 count, issue.source))
+        return out
 
     def remove(self, issue_id: str) -> bool:
         """Remove one issue and its vectors.
@@ -298,8 +363,12 @@ class NewsIndex:
         self._drop_stale_vector_files()
 
     def _embed(self, windows, texts: dict[int, str], encoder, progress: ProgressFn | None,
-               batch_size: int) -> tuple[np.ndarray, int]:
-        """Vectors for the windows, reusing stored vectors of identical window text."""
+               batch_size: int) -> tuple[np.ndarray, list[int]]:
+        """Vectors for the windows, reusing stored vectors of identical window text.
+
+        Returns:
+            The vectors, and the positions of the windows that were embedded (not reused).
+        """
         index = self.vectors()
         out = np.zeros((len(windows), encoder.dim), dtype=np.float32)
         todo = []
@@ -312,14 +381,14 @@ class NewsIndex:
                 out[i] = vec
         # Chunks of several batches: the encoder sorts each call by length (less padding), and the
         # caller still sees progress on a large issue.
-        chunk = batch_size * 8
+        chunk = batch_size * 16
         for b in range(0, len(todo), chunk):
             idx = todo[b:b + chunk]
             batch = [texts[windows[i][1]][windows[i][2]:windows[i][3]] for i in idx]
             out[idx] = encoder.encode_passages(batch, batch_size=batch_size)
             if progress:
                 progress(len(idx))
-        return out, len(todo)
+        return out, todo
 
     def _save_vectors(self, index) -> str:
         gen = 1 + max([int(m.group(1)) for f in os.listdir(self.dir) if (m := _VECTOR_FILE.match(f))] or [0])
@@ -413,9 +482,10 @@ class NewsIndex:
     def keyword_search(self, query: str, k: int, date_from: str | None = None, date_to: str | None = None,
                        paper: str | None = None) -> list[tuple[int, float]]:
         """BM25 search over jieba tokens (see ``store.keyword_search``); [] for a query with no tokens."""
-        from qa.tokens import fts_query
+        from qa.tokens import fts_query, query_tokens
 
-        match = fts_query(query)
+        tokens = store.informative_tokens(self.read_db, query_tokens(query))
+        match = fts_query(tokens)
         if not match:
             return []
         return store.keyword_search(self.read_db, match, k, date_from, date_to, paper)

@@ -110,3 +110,23 @@ class TestLexicalReranker:
     def test_zero_weight_keeps_the_order(self):
         ranked = [(1, 0.3), (2, 0.2)]
         assert LexicalReranker(weight=0.0).run("福建", ranked, {1: "浙江", 2: "福建"}) == ranked
+
+
+class TestInformativeTokens:
+    def test_very_common_tokens_are_left_out_at_scale(self, gallery, monkeypatch):
+        from qa import store
+
+        # Scaled down: on the gallery, "more than 10 paragraphs" stands for "more than 5,000".
+        monkeypatch.setattr(store, "COMMON_TOKEN_DOCS", 10)
+        monkeypatch.setattr(store, "COMMON_TOKEN_SHARE", 0.01)
+        common = sum(1 for _ in gallery.read_db.execute(
+            "SELECT rowid FROM paragraphs_fts WHERE paragraphs_fts MATCH '\"浙江\"'"))
+        assert common > 10
+        assert store.informative_tokens(gallery.read_db, ["浙江", "胡仲明"]) == ["胡仲明"]
+        # When every token is common, the query keeps them all rather than match nothing.
+        assert store.informative_tokens(gallery.read_db, ["浙江", "浙江"[:2]]) == ["浙江", "浙江"]
+
+    def test_nothing_is_left_out_below_the_limit(self, gallery):
+        from qa import store
+
+        assert store.informative_tokens(gallery.read_db, ["浙江", "胡仲明"]) == ["浙江", "胡仲明"]
