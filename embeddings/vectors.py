@@ -77,7 +77,7 @@ class VectorIndex:
         self.dim = index.d
         self.requested_factory = factory or self._describe(index)
         self.nprobe = 16
-        self.ef_search = 64
+        self.ef_search = 256  # HNSW32: recall@10 0.968 of exact at 100k, 1.4 ms (bench/faiss_bench.py)
 
     # ------------------------------------------------------------------ construction
     @classmethod

@@ -292,26 +292,30 @@ class Answerer:
                 previous = start
         if not spans:
             return _abstain(query, "检索到的段落里没有能回答这个问题的句子")
-        similarity = self._similarities(query, [r["text"][a:b] for _, r, a, b, _p in spans])
         unit = _ASK_UNIT.search(query)
         candidates = []
-        for (rank, r, start, end, previous), sim in zip(spans, similarity):
+        for rank, r, start, end, previous in spans:
             sentence = r["text"][start:end]
             # "目前,已引进全职工程师4277人" answers about the centre named in the sentence before.
             coverage = max(_coverage(terms, sentence), s.carry_over * _coverage(terms, r["text"][previous:end]))
             typed = _has_type(sentence, wanted)
-            if wanted is _REASON and not typed:
-                sim -= s.type_penalty  # below: reason sentences are preferred, not required
-            counted = bool(unit) and _counts(sentence, unit.group(1))
-            score = (s.similarity_weight * sim + s.coverage_weight * coverage + s.unit_weight * counted
-                     + s.context_weight * _coverage(terms, r["text"] + " " + (r["title"] or ""))
-                     + s.rank_weight / (rank + 1) - (0 if typed else s.type_penalty))
-            candidates.append(dict(score=score, sim=sim, coverage=coverage, typed=typed, rank=rank, start=start, end=end))
-        candidates.sort(key=lambda c: -c["score"])
-        # A reason can be given without a cue word; a date, a number or a name cannot be missing.
-        usable = [c for c in candidates if (c["typed"] or wanted is _REASON) and c["coverage"] >= s.min_coverage]
-        if not usable:
+            # A reason can be given without a cue word; a date, a number or a name cannot be missing.
+            if (typed or wanted is _REASON) and coverage >= s.min_coverage:
+                candidates.append(dict(coverage=coverage, typed=typed, rank=rank, start=start, end=end,
+                                       counted=bool(unit) and _counts(sentence, unit.group(1)),
+                                       context=_coverage(terms, r["text"] + " " + (r["title"] or ""))))
+        if not candidates:
             return _abstain(query, "检索到的段落里没有能回答这个问题的句子")
+        # Only sentences that could be the answer are embedded: the model is the costly step.
+        similarity = self._similarities(query, [top[c["rank"]]["text"][c["start"]:c["end"]] for c in candidates])
+        for c, sim in zip(candidates, similarity):
+            if wanted is _REASON and not c["typed"]:
+                sim -= s.type_penalty  # reason sentences are preferred, not required
+            c["sim"] = sim
+            c["score"] = (s.similarity_weight * sim + s.coverage_weight * c["coverage"] + s.unit_weight * c["counted"]
+                          + s.context_weight * c["context"] + s.rank_weight / (c["rank"] + 1)
+                          - (0 if c["typed"] else s.type_penalty))
+        usable = sorted(candidates, key=lambda c: -c["score"])
         best = usable[0]
         context = normalize(top[best["rank"]]["text"] + " " + (top[best["rank"]]["title"] or ""))
         missing = [f for f in focus if f not in context]
@@ -381,7 +385,7 @@ class Answerer:
             for k in keys:
                 if k in self._sentence_vectors:
                     self._sentence_vectors.move_to_end(k)
-        question = encoder.encode_queries([normalize(query)])[0]
+        question = self.index.query_vector(normalize(query))
         return matrix @ question
 
 

@@ -89,16 +89,21 @@ def index_tokens(text: str) -> str:
     return " ".join(segment(normalize(text)))
 
 
-def fts_query(text: str) -> str | None:
-    """Build an FTS5 MATCH expression (OR of quoted tokens) from a free-text query.
+def query_tokens(text: str) -> list[str]:
+    """The distinct search tokens of a free-text query, question words dropped."""
+    return [t for t in dict.fromkeys(segment(normalize(text))) if t not in QUESTION_WORDS]
+
+
+def fts_query(text: str | list[str]) -> str | None:
+    """Build an FTS5 MATCH expression (OR of quoted tokens) from a free-text query or its tokens.
 
     Args:
-        text: the user's query.
+        text: the user's query, or tokens from :func:`query_tokens`.
 
     Returns:
         The expression, or None when the query has no searchable token.
     """
-    tokens = [t for t in dict.fromkeys(segment(normalize(text))) if t not in QUESTION_WORDS]
+    tokens = query_tokens(text) if isinstance(text, str) else text
     if not tokens:
         return None
     return " OR ".join('"' + t.replace('"', '""') + '"' for t in tokens)
