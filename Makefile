@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install serve test bench clean
+.PHONY: install serve test bench bench-1m clean
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PY) -m venv $(VENV) || python3 -m venv $(VENV)
@@ -23,9 +23,24 @@ test: $(STAMP)
 	bash scripts/browser-deps.sh
 	HF_HUB_OFFLINE=1 $(BIN)/python -m pytest -q
 
+# Benchmarks print figures (about 15 minutes on 2 cores); never part of the test run. The 100k archive
+# is rebuilt each time; the sentence-pool vectors are cached in bench/.cache.
 bench: $(STAMP)
+	$(BIN)/pip install -q -e '.[test,bench]'
 	HF_HUB_OFFLINE=1 $(BIN)/python bench/embed_bench.py
 	HF_HUB_OFFLINE=1 $(BIN)/python bench/index_bench.py
+	HF_HUB_OFFLINE=1 $(BIN)/python bench/faiss_bench.py --sizes 100000
+	rm -rf bench/.cache/archive-100k
+	HF_HUB_OFFLINE=1 $(BIN)/python bench/corpus.py bench/.cache/archive-100k --paragraphs 100000 --stand-in --factory HNSW32
+	HF_HUB_OFFLINE=1 $(BIN)/python bench/serve_bench.py archive-100k=bench/.cache/archive-100k/index
+	HF_HUB_OFFLINE=1 $(BIN)/python bench/peer_bench.py --paragraphs 3000
+
+# The 1M-paragraph archive: ~10 minutes to build, several GB of RAM while building.
+bench-1m: $(STAMP)
+	rm -rf bench/.cache/archive-1m
+	HF_HUB_OFFLINE=1 $(BIN)/python bench/corpus.py bench/.cache/archive-1m --paragraphs 1000000 --stand-in --factory HNSW32
+	HF_HUB_OFFLINE=1 $(BIN)/python bench/serve_bench.py archive-1m=bench/.cache/archive-1m/index
+	HF_HUB_OFFLINE=1 $(BIN)/python bench/faiss_bench.py --sizes 1000000
 
 clean:
 	rm -rf $(VENV) build *.egg-info
