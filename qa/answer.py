@@ -290,8 +290,6 @@ class Answerer:
             for start, end in split_sentences(r["text"]):
                 spans.append((rank, r, start, end, previous))  # previous: where the sentence before starts
                 previous = start
-        if not spans:
-            return _abstain(query, "检索到的段落里没有能回答这个问题的句子")
         unit = _ASK_UNIT.search(query)
         candidates = []
         for rank, r, start, end, previous in spans:
@@ -368,23 +366,22 @@ class Answerer:
 
     def _similarities(self, query: str, sentences: list[str]) -> np.ndarray:
         """Cosine of the question with each sentence; sentence vectors are cached (LRU) across questions."""
-        encoder = self.index.encoder
         keys = [normalize(x) for x in sentences]
+        found: dict[str, np.ndarray] = {}
         with self._cache_lock:
-            todo = [k for k in dict.fromkeys(keys) if k not in self._sentence_vectors]
-        if todo:
-            vectors = encoder.encode_passages(todo)
+            for key in dict.fromkeys(keys):
+                if key in self._sentence_vectors:
+                    self._sentence_vectors.move_to_end(key)
+                    found[key] = self._sentence_vectors[key]
+        todo = [k for k in dict.fromkeys(keys) if k not in found]
+        if todo:  # the model runs outside the lock: other questions are answered meanwhile
+            found.update(zip(todo, self.index.encoder.encode_passages(todo)))
             with self._cache_lock:
-                for key, vec in zip(todo, vectors):
-                    self._sentence_vectors[key] = vec
+                for key in todo:
+                    self._sentence_vectors[key] = found[key]
                 while len(self._sentence_vectors) > _SENTENCE_CACHE:
                     self._sentence_vectors.popitem(last=False)
-        with self._cache_lock:
-            matrix = np.stack([self._sentence_vectors.get(k) if k in self._sentence_vectors
-                               else encoder.encode_passages([k])[0] for k in keys])
-            for k in keys:
-                if k in self._sentence_vectors:
-                    self._sentence_vectors.move_to_end(k)
+        matrix = np.stack([found[k] for k in keys])
         question = self.index.query_vector(normalize(query))
         return matrix @ question
 

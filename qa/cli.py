@@ -96,12 +96,13 @@ def cmd_index(args) -> int:
     index = NewsIndex(args.index_dir, model=args.model, factory=args.factory, user_dict=args.user_dict)
     total = sum(len(i.paragraphs) for i in parsed)
     # Issues are written in batches (one model pass, one vector file, one commit) of ~2,000 paragraphs.
-    groups, group = [], []
+    groups, group, size = [], [], 0
     for issue in parsed:
         group.append(issue)
-        if sum(len(i.paragraphs) for i in group) >= 2000:
+        size += len(issue.paragraphs)
+        if size >= 2000:
             groups.append(group)
-            group = []
+            group, size = [], 0
     groups += [group] if group else []
     with index.writer(), tqdm(total=total, unit="par", desc="embedding", disable=args.quiet or None,
                               dynamic_ncols=True) as bar:
