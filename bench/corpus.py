@@ -200,6 +200,7 @@ def bulk_index(texts: list[str], vectors: np.ndarray, index_dir: Path, factory: 
                 digest = hashlib.sha1(f"{encoder.name}\n{par['text']}".encode()).hexdigest()
                 windows.append((par["paragraph_id"], par["paragraph_id"], 0, len(par["text"]), digest))
             store.insert_vectors(db, windows)
+            store.count_terms(db, tokens)
         vec = VectorIndex.create(DIM, factory)
         vec.add(np.asarray([w[0] for w in windows], dtype=np.int64), vectors[: len(windows)])
         name = index._save_vectors(vec)

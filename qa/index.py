@@ -314,8 +314,10 @@ class NewsIndex:
                     store.insert_issue(self.db, r["issue"])
                     for art in r["articles"]:
                         store.insert_article(self.db, art)
-                    for par in r["paragraphs"]:
-                        store.insert_paragraph(self.db, par, index_tokens(par["text"]))
+                    tokens = [index_tokens(par["text"]) for par in r["paragraphs"]]
+                    for par, tok in zip(r["paragraphs"], tokens):
+                        store.insert_paragraph(self.db, par, tok)
+                    store.count_terms(self.db, tokens)
                     store.insert_vectors(self.db, ws)
                 store.set_meta(self.db, vector_file=name, model=encoder.name, dim=encoder.dim,
                                model_spec=self._model_spec or store.get_meta(self.db).get("model_spec", ""))
@@ -482,13 +484,10 @@ class NewsIndex:
     def keyword_search(self, query: str, k: int, date_from: str | None = None, date_to: str | None = None,
                        paper: str | None = None) -> list[tuple[int, float]]:
         """BM25 search over jieba tokens (see ``store.keyword_search``); [] for a query with no tokens."""
-        from qa.tokens import fts_query, query_tokens
+        from qa.tokens import query_tokens
 
         tokens = store.informative_tokens(self.read_db, query_tokens(query))
-        match = fts_query(tokens)
-        if not match:
-            return []
-        return store.keyword_search(self.read_db, match, k, date_from, date_to, paper)
+        return store.keyword_search(self.read_db, tokens, k, date_from, date_to, paper)
 
     def passages(self, paragraph_ids: list[int]) -> dict[int, dict]:
         """Citation metadata (text, paper, date, title, paragraph ordinal, offsets) by paragraph id."""

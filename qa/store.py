@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import sqlite3
 from collections.abc import Iterable, Sequence
 from pathlib import Path
@@ -42,6 +43,9 @@ CREATE INDEX IF NOT EXISTS vectors_paragraph ON vectors(paragraph_id);
 CREATE INDEX IF NOT EXISTS vectors_hash ON vectors(text_hash);
 CREATE INDEX IF NOT EXISTS issues_date ON issues(date);
 CREATE VIRTUAL TABLE IF NOT EXISTS paragraphs_fts USING fts5(tokens);
+-- Paragraphs per token, kept with every write: FTS5's own counts (fts5vocab) walk whole
+-- posting lists, ~30 ms a query at 1M paragraphs.
+CREATE TABLE IF NOT EXISTS terms (term TEXT PRIMARY KEY, docs INTEGER NOT NULL) WITHOUT ROWID;
 """
 
 # Columns a search result carries, in the order `passages` selects them.
@@ -73,6 +77,9 @@ def connect(path: Path, readonly: bool = False) -> sqlite3.Connection:
         conn.executescript(_SCHEMA)
         conn.execute("INSERT OR IGNORE INTO meta VALUES ('schema', ?)", (SCHEMA_VERSION,))
         conn.commit()
+        if get_meta(conn).get("terms") != "1":  # an index from before the terms table
+            with conn:
+                _rebuild_terms(conn)
     conn.execute("PRAGMA foreign_keys=ON")
     return conn
 
@@ -114,6 +121,42 @@ def _row_dict(cur: sqlite3.Cursor, row: Sequence) -> dict:
     return data
 
 
+def _rebuild_terms(conn: sqlite3.Connection) -> None:
+    """Fill the terms table from the FTS5 index (once, for an index written before it existed)."""
+    conn.execute("CREATE VIRTUAL TABLE IF NOT EXISTS temp.paragraphs_vocab USING fts5vocab(main, paragraphs_fts, 'row')")
+    conn.execute("DELETE FROM terms")
+    conn.execute("INSERT INTO terms SELECT term, doc FROM temp.paragraphs_vocab")
+    set_meta(conn, terms="1")
+
+
+# What FTS5's unicode61 tokenizer keeps of a string: runs of letters and digits, case folded
+# (jieba's "1.8" is indexed as "1" and "8").
+_FTS_TERM = re.compile(r"[^\W_]+")
+
+
+def fts_terms(text: str) -> list[str]:
+    """The terms FTS5 indexes for a token string."""
+    return _FTS_TERM.findall(text.lower())
+
+
+def count_terms(conn: sqlite3.Connection, token_strings: Iterable[str], sign: int = 1) -> None:
+    """Add (sign=1) or remove (sign=-1) paragraphs' tokens in the per-token paragraph counts.
+
+    Args:
+        conn: a connection inside the caller's transaction (the one inserting or deleting the rows).
+        token_strings: one space-joined token string per paragraph, as stored in the FTS5 table.
+        sign: 1 for paragraphs inserted, -1 for paragraphs deleted.
+    """
+    counts: dict[str, int] = {}
+    for tokens in token_strings:
+        for t in set(fts_terms(tokens)):
+            counts[t] = counts.get(t, 0) + 1
+    conn.executemany("INSERT INTO terms VALUES (?, ?) ON CONFLICT (term) DO UPDATE SET docs = docs + excluded.docs",
+                     [(t, sign * n) for t, n in counts.items()])
+    if sign < 0:
+        conn.execute("DELETE FROM terms WHERE docs <= 0")
+
+
 def delete_issue(conn: sqlite3.Connection, issue_id: str) -> list[int]:
     """Delete an issue with its articles, paragraphs, FTS rows and vector rows.
 
@@ -131,6 +174,9 @@ def delete_issue(conn: sqlite3.Connection, issue_id: str) -> list[int]:
             (issue_id,),
         )
     ]
+    count_terms(conn, (r[0] for r in conn.execute(
+        "SELECT tokens FROM paragraphs_fts WHERE rowid IN (SELECT paragraph_id FROM paragraphs WHERE issue_id = ?)",
+        (issue_id,))), sign=-1)
     conn.execute(
         "DELETE FROM paragraphs_fts WHERE rowid IN (SELECT paragraph_id FROM paragraphs WHERE issue_id = ?)",
         (issue_id,),
@@ -160,7 +206,8 @@ def insert_article(conn: sqlite3.Connection, row: dict) -> None:
 
 
 def insert_paragraph(conn: sqlite3.Connection, row: dict, tokens: str) -> None:
-    """Insert a paragraph row and its FTS5 token string (rowid = paragraph id)."""
+    """Insert a paragraph row and its FTS5 token string (rowid = paragraph id); the caller
+    adds the tokens to the counts with ``count_terms`` in the same transaction."""
     row = dict(row, spans=json.dumps(row["spans"]))
     cols = ", ".join(f'"{c}"' for c in row)
     conn.execute(f"INSERT INTO paragraphs ({cols}) VALUES ({', '.join('?' * len(row))})", tuple(row.values()))
@@ -212,34 +259,111 @@ def allowed_vector_ids(conn: sqlite3.Connection, date_from: str | None, date_to:
 # them is most of a query's time at archive scale (中国 is in 23k of 100k paragraphs: 28 ms → see README).
 COMMON_TOKEN_DOCS = 5000
 COMMON_TOKEN_SHARE = 0.05
+# Paragraphs the rarer tokens of a query may hold together before the others are matched only
+# beside them (see ``keyword_search``): 30 ms instead of ~95 ms a query at 1M paragraphs, with
+# the same top 20 on the development questions (bench/keyword_bench.py).
+RARE_TOKEN_ROWS = 15000
+
+
+def term_docs(conn: sqlite3.Connection, tokens: list[str]) -> dict[str, int]:
+    """How many paragraphs hold each token (tokens in none are left out).
+
+    Args:
+        conn: the store connection.
+        tokens: query tokens.
+
+    Returns:
+        Paragraph count per token found.
+    """
+    parts = {t: fts_terms(t) for t in tokens}
+    terms = sorted({x for ps in parts.values() for x in ps})
+    if not terms:
+        return {}
+    marks = ",".join("?" * len(terms))
+    if get_meta(conn).get("terms") == "1":
+        found = dict(conn.execute(f"SELECT term, docs FROM terms WHERE term IN ({marks})", terms))
+    else:  # a read-only connection to an index written before the terms table: FTS5's own (slow) counts
+        conn.execute("CREATE VIRTUAL TABLE IF NOT EXISTS temp.paragraphs_vocab USING fts5vocab(main, paragraphs_fts, 'row')")
+        found = dict(conn.execute(f"SELECT term, doc FROM temp.paragraphs_vocab WHERE term IN ({marks})", terms))
+    # A token FTS5 splits ("1.8") is a phrase: in at most as many paragraphs as its rarest part.
+    docs = {t: min(found.get(x, 0) for x in ps) for t, ps in parts.items() if ps}
+    return {t: n for t, n in docs.items() if n}
+
+
+def paragraph_count(conn: sqlite3.Connection) -> int:
+    """Paragraphs in the store (from the small issues table)."""
+    return conn.execute("SELECT coalesce(sum(paragraphs), 0) FROM issues").fetchone()[0]
 
 
 def informative_tokens(conn: sqlite3.Connection, tokens: list[str]) -> list[str]:
     """The query tokens worth matching: very common ones dropped at archive scale (see above)."""
     if len(tokens) < 2:
         return tokens
-    conn.execute("CREATE VIRTUAL TABLE IF NOT EXISTS temp.paragraphs_vocab USING fts5vocab(main, paragraphs_fts, 'row')")
-    total = conn.execute("SELECT coalesce(sum(paragraphs), 0) FROM issues").fetchone()[0]  # small table: fast
-    limit = max(COMMON_TOKEN_DOCS, COMMON_TOKEN_SHARE * total)
-    marks = ",".join("?" * len(tokens))
-    docs = dict(conn.execute(f"SELECT term, doc FROM temp.paragraphs_vocab WHERE term IN ({marks})", tokens))
+    docs = term_docs(conn, tokens)
+    limit = max(COMMON_TOKEN_DOCS, COMMON_TOKEN_SHARE * paragraph_count(conn))
     kept = [t for t in tokens if docs.get(t, 0) <= limit]
     return kept or tokens
 
 
-def keyword_search(conn: sqlite3.Connection, match: str, k: int, date_from: str | None = None,
+def split_rare(tokens: list[str], docs: dict[str, int], budget: int | None = None) -> tuple[list[str], list[str]]:
+    """Split query tokens into the rarest ones and the rest, each in the query's order.
+
+    Args:
+        tokens: query tokens.
+        docs: paragraphs per token (``term_docs``).
+        budget: paragraphs the rare tokens may hold together (at least one token is rare);
+            None for ``RARE_TOKEN_ROWS``.
+
+    Returns:
+        (rare, common).
+    """
+    budget = RARE_TOKEN_ROWS if budget is None else budget
+    rare, rows = set(), 0
+    for t in sorted(tokens, key=lambda t: docs.get(t, 0)):
+        if rare and rows + docs.get(t, 0) > budget:
+            break
+        rare.add(t)
+        rows += docs.get(t, 0)
+    return [t for t in tokens if t in rare], [t for t in tokens if t not in rare]
+
+
+def keyword_search(conn: sqlite3.Connection, tokens: list[str], k: int, date_from: str | None = None,
                    date_to: str | None = None, paper: str | None = None) -> list[tuple[int, float]]:
-    """BM25 search over the FTS5 table with the filters applied inside the query.
+    """BM25 search over the FTS5 table (an OR of the tokens), filters applied inside the query.
+
+    FTS5 scores every row that matches, ~1 µs each, so tokens held by 100k of 1M paragraphs
+    cost ~100 ms. When they do, two smaller queries give the same scores to every paragraph
+    that holds one of the rarer tokens (``split_rare``):
+
+    - ``rare1 OR rare2``: exact for the rows holding no other query token;
+    - ``(common1 OR common2) AND (rare1 OR rare2)``: each token once, so the full query's BM25.
+
+    A row keeps the second score where it has one; the top k of the merge is the top k of
+    every row holding a rare token. Paragraphs holding only common tokens are not ranked.
 
     Args:
         conn: the store connection.
-        match: an FTS5 MATCH expression (see ``qa.tokens.fts_query``).
+        tokens: distinct search tokens (see ``qa.tokens.query_tokens``).
         k: how many paragraphs to return.
         date_from, date_to, paper: optional filters.
 
     Returns:
         (paragraph_id, score) pairs, best first; score is ``-bm25`` so larger is better.
     """
+    from qa.tokens import fts_query
+
+    if not tokens:
+        return []
+    rare, common = split_rare(tokens, term_docs(conn, tokens))
+    scores = dict(_bm25(conn, fts_query(rare), k, date_from, date_to, paper))
+    if common:
+        scores.update(_bm25(conn, f"({fts_query(common)}) AND ({fts_query(rare)})", k, date_from, date_to, paper))
+    return sorted(scores.items(), key=lambda kv: -kv[1])[:k]
+
+
+def _bm25(conn: sqlite3.Connection, match: str, k: int, date_from: str | None, date_to: str | None,
+          paper: str | None) -> list[tuple[int, float]]:
+    """The top k rows for one FTS5 MATCH expression, as (paragraph_id, -bm25)."""
     where, params = filter_sql(date_from, date_to, paper)
     if where:
         sql = ("SELECT f.rowid, -bm25(paragraphs_fts) AS s FROM paragraphs_fts f"
