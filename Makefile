@@ -39,6 +39,7 @@ bench: $(STAMP)
 bench-1m: $(STAMP)
 	rm -rf bench/.cache/archive-1m
 	HF_HUB_OFFLINE=1 $(BIN)/python bench/corpus.py bench/.cache/archive-1m --paragraphs 1000000 --stand-in --factory HNSW32
+	HF_HUB_OFFLINE=1 $(BIN)/python bench/keyword_bench.py bench/.cache/archive-1m/index
 	HF_HUB_OFFLINE=1 $(BIN)/python bench/serve_bench.py archive-1m=bench/.cache/archive-1m/index
 	HF_HUB_OFFLINE=1 $(BIN)/python bench/faiss_bench.py --sizes 1000000
 

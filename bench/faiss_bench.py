@@ -23,8 +23,9 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
 # (factory, search setting) pairs; the setting is nprobe for IVF, efSearch for HNSW.
-CANDIDATES = [("Flat", None), ("HNSW32", 64), ("HNSW32", 128), ("HNSW32", 256), ("HNSW32", 512), ("IVF1024,SQ8", 32),
-              ("IVF1024,SQ8", 128)]
+CANDIDATES = [("Flat", None), ("HNSW32", 64), ("HNSW32", 128), ("HNSW32", 256), ("HNSW32", 512),
+              ("HNSW32,SQfp16", 256), ("HNSW32,SQ8", 128), ("HNSW32,SQ8", 256), ("HNSW32,SQ8", 512),
+              ("IVF1024,SQ8", 32), ("IVF1024,SQ8", 128)]
 
 
 def query_vectors() -> np.ndarray:

@@ -106,6 +106,25 @@ class TestDefaultEncoder:
         qa, qb = encoder.encode_queries(["浙能集团的董事长是谁？"]), nano.encode_queries(["浙能集团的董事长是谁？"])
         assert float(qa[0] @ qb[0]) > 0.999
 
+    @pytest.mark.skipif(not __import__("embeddings.e5_torch", fromlist=["x"]).int8_supported(), reason="no FBGEMM")
+    def test_int8_precision_stays_close_and_ranks_alike(self, sample_vectors):
+        from embeddings.e5_torch import E5TorchEncoder
+
+        paragraphs, vectors = sample_vectors
+        int8 = E5TorchEncoder(precision="int8")
+        assert int8.engine == "torch-int8"
+        got = int8.encode_passages(paragraphs)
+        cosines = np.sum(got * vectors, axis=1)
+        assert cosines.min() > 0.99, cosines.min()
+        question = int8.encode_queries(["浙江电网用电负荷哪天突破1亿千瓦？"])[0]
+        assert int(np.argmax(got @ question)) == int(np.argmax(vectors @ question))
+
+    def test_unknown_precision_is_refused(self):
+        from embeddings.e5_torch import E5TorchEncoder
+
+        with pytest.raises(ValueError, match="int8, bf16 or fp32"):
+            E5TorchEncoder(precision="fp8")
+
 
 # ====================================================================== load_encoder
 class TestLoadEncoder:
