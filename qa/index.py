@@ -438,11 +438,12 @@ class NewsIndex:
         if report["orphans"]:
             index.remove(np.asarray(report["orphans"], dtype=np.int64))
         if report["missing"]:
-            rows = self.db.execute(
-                'SELECT v.vector_id, p.text, v.start, v."end" FROM vectors v JOIN paragraphs p USING (paragraph_id)'
-                f" WHERE v.vector_id IN ({','.join('?' * len(report['missing']))})",
-                report["missing"],
-            ).fetchall()
+            rows = []
+            for start in range(0, len(report["missing"]), 900):  # SQLite caps the variables of one statement
+                chunk = report["missing"][start:start + 900]
+                rows += self.db.execute(
+                    'SELECT v.vector_id, p.text, v.start, v."end" FROM vectors v JOIN paragraphs p USING (paragraph_id)'
+                    f" WHERE v.vector_id IN ({','.join('?' * len(chunk))})", chunk).fetchall()
             vecs = self.encoder.encode_passages([t[s:e] for _, t, s, e in rows])
             index.add(np.asarray([r[0] for r in rows], dtype=np.int64), vecs)
         name = self._save_vectors(index)

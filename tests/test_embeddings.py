@@ -311,6 +311,20 @@ def _vectors(n: int, dim: int = 16, seed: int = 0) -> np.ndarray:
 
 
 class TestVectorIndex:
+    def test_half_precision_hnsw_finds_each_vector_and_survives_a_delete(self, tmp_path):
+        x = _vectors(300, dim=32)
+        index = VectorIndex.create(32, "HNSW32,SQfp16")
+        index.add(np.arange(1, 301), x)
+        assert index.factory == "HNSW32,SQfp16"
+        _, ids = index.search(x[:50], 1)
+        assert (ids[:, 0] == np.arange(1, 51)).mean() >= 0.98
+        assert index.remove(np.arange(1, 11)) == 10
+        index.save(tmp_path / "v.faiss")
+        loaded = VectorIndex.load(tmp_path / "v.faiss")
+        assert loaded.ntotal == 290 and loaded.factory == "HNSW32,SQfp16"
+        _, ids = loaded.search(x[:10], 5)
+        assert not np.isin(ids, np.arange(1, 11)).any()
+
     def test_add_search_remove_ids_round_trip(self):
         x = _vectors(50)
         ids = np.arange(50, dtype=np.int64) * 1000 + 7  # arbitrary int64 keys
