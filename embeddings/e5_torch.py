@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import threading
 from pathlib import Path
 
@@ -10,23 +11,24 @@ import numpy as np
 from embeddings.encoder import E5_PASSAGE, E5_QUERY, l2_normalize, progress_bar
 
 
+@functools.cache
+def _cpu_flags() -> frozenset[str]:
+    """The CPU's feature flags from /proc/cpuinfo (empty where it cannot be read)."""
+    try:
+        return frozenset(Path("/proc/cpuinfo").read_text().split())
+    except OSError:
+        return frozenset()
+
+
 def cpu_has_bf16() -> bool:
     """True when the CPU multiplies bfloat16 natively (AVX512-BF16 or AMX), where bf16 is ~1.7x faster."""
-    try:
-        flags = Path("/proc/cpuinfo").read_text().split()
-    except OSError:
-        return False
-    return "avx512_bf16" in flags or "amx_bf16" in flags
+    return bool({"avx512_bf16", "amx_bf16"} & _cpu_flags())
 
 
 def cpu_has_vnni() -> bool:
     """True when the CPU has AVX512-VNNI or AVX-VNNI: int8 products then cannot saturate, so
     activations can use the full 8-bit range (reduce_range off)."""
-    try:
-        flags = Path("/proc/cpuinfo").read_text().split()
-    except OSError:
-        return False
-    return "avx512_vnni" in flags or "avx_vnni" in flags
+    return bool({"avx512_vnni", "avx_vnni"} & _cpu_flags())
 
 
 def int8_supported() -> bool:

@@ -438,14 +438,9 @@ class NewsIndex:
         if report["orphans"]:
             index.remove(np.asarray(report["orphans"], dtype=np.int64))
         if report["missing"]:
-            rows = []
-            for start in range(0, len(report["missing"]), 900):  # SQLite caps the variables of one statement
-                chunk = report["missing"][start:start + 900]
-                rows += self.db.execute(
-                    'SELECT v.vector_id, p.text, v.start, v."end" FROM vectors v JOIN paragraphs p USING (paragraph_id)'
-                    f" WHERE v.vector_id IN ({','.join('?' * len(chunk))})", chunk).fetchall()
-            vecs = self.encoder.encode_passages([t[s:e] for _, t, s, e in rows])
-            index.add(np.asarray([r[0] for r in rows], dtype=np.int64), vecs)
+            rows = store.window_texts(self.db, report["missing"])
+            vecs = self.encoder.encode_passages([text for _, text in rows])
+            index.add(np.asarray([vid for vid, _ in rows], dtype=np.int64), vecs)
         name = self._save_vectors(index)
         with self.db:
             store.set_meta(self.db, vector_file=name)
@@ -487,8 +482,7 @@ class NewsIndex:
         """BM25 search over jieba tokens (see ``store.keyword_search``); [] for a query with no tokens."""
         from qa.tokens import query_tokens
 
-        tokens = store.informative_tokens(self.read_db, query_tokens(query))
-        return store.keyword_search(self.read_db, tokens, k, date_from, date_to, paper)
+        return store.keyword_search(self.read_db, query_tokens(query), k, date_from, date_to, paper)
 
     def passages(self, paragraph_ids: list[int]) -> dict[int, dict]:
         """Citation metadata (text, paper, date, title, paragraph ordinal, offsets) by paragraph id."""

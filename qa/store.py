@@ -121,11 +121,16 @@ def _row_dict(cur: sqlite3.Cursor, row: Sequence) -> dict:
     return data
 
 
+def _fts_vocab(conn: sqlite3.Connection) -> str:
+    """The name of a temporary ``fts5vocab`` table over the FTS5 index (term, doc, cnt per term)."""
+    conn.execute("CREATE VIRTUAL TABLE IF NOT EXISTS temp.paragraphs_vocab USING fts5vocab(main, paragraphs_fts, 'row')")
+    return "temp.paragraphs_vocab"
+
+
 def _rebuild_terms(conn: sqlite3.Connection) -> None:
     """Fill the terms table from the FTS5 index (once, for an index written before it existed)."""
-    conn.execute("CREATE VIRTUAL TABLE IF NOT EXISTS temp.paragraphs_vocab USING fts5vocab(main, paragraphs_fts, 'row')")
     conn.execute("DELETE FROM terms")
-    conn.execute("INSERT INTO terms SELECT term, doc FROM temp.paragraphs_vocab")
+    conn.execute(f"INSERT INTO terms SELECT term, doc FROM {_fts_vocab(conn)}")
     set_meta(conn, terms="1")
 
 
@@ -283,8 +288,7 @@ def term_docs(conn: sqlite3.Connection, tokens: list[str]) -> dict[str, int]:
     if get_meta(conn).get("terms") == "1":
         found = dict(conn.execute(f"SELECT term, docs FROM terms WHERE term IN ({marks})", terms))
     else:  # a read-only connection to an index written before the terms table: FTS5's own (slow) counts
-        conn.execute("CREATE VIRTUAL TABLE IF NOT EXISTS temp.paragraphs_vocab USING fts5vocab(main, paragraphs_fts, 'row')")
-        found = dict(conn.execute(f"SELECT term, doc FROM temp.paragraphs_vocab WHERE term IN ({marks})", terms))
+        found = dict(conn.execute(f"SELECT term, doc FROM {_fts_vocab(conn)} WHERE term IN ({marks})", terms))
     # A token FTS5 splits ("1.8") is a phrase: in at most as many paragraphs as its rarest part.
     docs = {t: min(found.get(x, 0) for x in ps) for t, ps in parts.items() if ps}
     return {t: n for t, n in docs.items() if n}
@@ -299,8 +303,12 @@ def informative_tokens(conn: sqlite3.Connection, tokens: list[str]) -> list[str]
     """The query tokens worth matching: very common ones dropped at archive scale (see above)."""
     if len(tokens) < 2:
         return tokens
-    docs = term_docs(conn, tokens)
-    limit = max(COMMON_TOKEN_DOCS, COMMON_TOKEN_SHARE * paragraph_count(conn))
+    return _drop_common(tokens, term_docs(conn, tokens), paragraph_count(conn))
+
+
+def _drop_common(tokens: list[str], docs: dict[str, int], total: int) -> list[str]:
+    """``informative_tokens`` for known counts: all of them when every token is common."""
+    limit = max(COMMON_TOKEN_DOCS, COMMON_TOKEN_SHARE * total)
     kept = [t for t in tokens if docs.get(t, 0) <= limit]
     return kept or tokens
 
@@ -329,7 +337,8 @@ def split_rare(tokens: list[str], docs: dict[str, int], budget: int | None = Non
 
 def keyword_search(conn: sqlite3.Connection, tokens: list[str], k: int, date_from: str | None = None,
                    date_to: str | None = None, paper: str | None = None) -> list[tuple[int, float]]:
-    """BM25 search over the FTS5 table (an OR of the tokens), filters applied inside the query.
+    """BM25 search over the FTS5 table (an OR of the informative tokens, see ``informative_tokens``),
+    filters applied inside the query.
 
     FTS5 scores every row that matches, ~1 µs each, so tokens held by 100k of 1M paragraphs
     cost ~100 ms. When they do, two smaller queries give the same scores to every paragraph
@@ -354,7 +363,10 @@ def keyword_search(conn: sqlite3.Connection, tokens: list[str], k: int, date_fro
 
     if not tokens:
         return []
-    rare, common = split_rare(tokens, term_docs(conn, tokens))
+    docs = term_docs(conn, tokens)  # one lookup serves both the common-token drop and the split
+    if len(tokens) > 1:
+        tokens = _drop_common(tokens, docs, paragraph_count(conn))
+    rare, common = split_rare(tokens, docs)
     scores = dict(_bm25(conn, fts_query(rare), k, date_from, date_to, paper))
     if common:
         scores.update(_bm25(conn, f"({fts_query(common)}) AND ({fts_query(rare)})", k, date_from, date_to, paper))
@@ -381,6 +393,16 @@ def vector_paragraphs(conn: sqlite3.Connection, ids: Sequence[int]) -> dict[int,
     for chunk in _chunks(list(ids), 900):
         marks = ",".join("?" * len(chunk))
         out.update(conn.execute(f"SELECT vector_id, paragraph_id FROM vectors WHERE vector_id IN ({marks})", chunk))
+    return out
+
+
+def window_texts(conn: sqlite3.Connection, vector_ids: Sequence[int]) -> list[tuple[int, str]]:
+    """(vector_id, the window's text) for stored vector rows, to embed them again."""
+    out = []
+    for chunk in _chunks(list(vector_ids), 900):
+        out += [(vid, text[start:end]) for vid, text, start, end in conn.execute(
+            'SELECT v.vector_id, p.text, v.start, v."end" FROM vectors v JOIN paragraphs p USING (paragraph_id)'
+            f" WHERE v.vector_id IN ({','.join('?' * len(chunk))})", chunk)]
     return out
 
 
