@@ -66,8 +66,34 @@ def _resolve(spec: str | None) -> tuple[str, Callable[[], Encoder]]:
     )
 
 
+def configured_threads(env=os.environ) -> int | None:
+    """The model's thread count from ``$NEWSQA_THREADS`` (None when unset: one per core).
+
+    Raises:
+        ValueError: the variable is set to anything but a positive integer.
+    """
+    raw = env.get("NEWSQA_THREADS", "").strip()
+    if not raw:
+        return None
+    if not raw.isdigit() or int(raw) < 1:
+        raise ValueError(f"NEWSQA_THREADS must be a positive whole number, not {raw!r}")
+    return int(raw)
+
+
+def _apply_threads() -> None:
+    """Set torch's intra-op threads (process-wide) from ``$NEWSQA_THREADS`` before a model loads."""
+    threads = configured_threads()
+    if threads is not None:
+        import torch
+
+        torch.set_num_threads(threads)
+
+
 def load_encoder(spec: str | None = None) -> Encoder:
     """The encoder for a model spec, loaded once per process.
+
+    The model runs on ``$NEWSQA_THREADS`` threads when set (default: one per core), and the
+    default model in ``$NEWSQA_PRECISION`` (see ``E5TorchEncoder``).
 
     Args:
         spec: None or "default" for the default model (multilingual-e5-small on PyTorch, weights
@@ -78,11 +104,12 @@ def load_encoder(spec: str | None = None) -> Encoder:
         The encoder (the same object for the same spec).
 
     Raises:
-        ValueError: unknown name, with the accepted ones listed.
+        ValueError: unknown name, with the accepted ones listed, or a bad ``$NEWSQA_THREADS``.
     """
     key, factory = _resolve(spec)
     with _lock:
         encoder = _cache.get(key)
         if encoder is None:
+            _apply_threads()
             encoder = _cache[key] = factory()
         return encoder

@@ -146,7 +146,10 @@ class NewsIndex:
 
                     meta = store.get_meta(self.read_db)
                     spec = self._model_spec or meta.get("model_spec") or None
-                    encoder = load_encoder(spec)
+                    try:
+                        encoder = load_encoder(spec)
+                    except ValueError as exc:  # unknown model, bad NEWSQA_THREADS or NEWSQA_PRECISION
+                        raise InputError(str(exc)) from None
                     self._check_model(encoder, meta)
                     self._encoder = encoder
         return self._encoder

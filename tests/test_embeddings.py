@@ -141,6 +141,24 @@ class TestLoadEncoder:
         with pytest.raises(ValueError):
             load_encoder(str(f))
 
+    def test_threads_setting_is_read_and_checked(self):
+        from embeddings.models import configured_threads
+
+        assert configured_threads({}) is None
+        assert configured_threads({"NEWSQA_THREADS": " 3 "}) == 3
+        for bad in ("0", "-1", "two", "1.5"):
+            with pytest.raises(ValueError, match="NEWSQA_THREADS"):
+                configured_threads({"NEWSQA_THREADS": bad})
+
+    def test_threads_and_precision_reach_the_model(self):
+        # torch's thread count is process-wide: measured in a child process
+        script = ("import torch; from embeddings import load_encoder; e = load_encoder(None); "
+                  "v = e.encode_queries(['用电负荷']); print(torch.get_num_threads(), e.engine, v.shape[1])")
+        env = {**os.environ, "NEWSQA_THREADS": "1", "NEWSQA_PRECISION": "fp32", "HF_HUB_OFFLINE": "1"}
+        out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=env, timeout=120)
+        assert out.returncode == 0, out.stderr
+        assert out.stdout.split() == ["1", "torch-fp32", "384"]
+
 
 # ====================================================================== sentence-transformers
 def _build_tiny_model(directory: Path) -> Path:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import random
 import shutil
@@ -190,6 +191,23 @@ class TestIndexCommand:
         assert out.returncode == 1 and "no such file" in out.stderr
         out = self._run("index", SAMPLE, "--date", "2023-02-30", "--index-dir", tmp_path / "idx")
         assert out.returncode == 2 and "not a date" in out.stderr and "Traceback" not in out.stderr
+
+
+    def test_model_settings_are_applied_and_reported(self, tmp_path):
+        out = self._run("index", SAMPLE, "--index-dir", tmp_path / "idx", "-q", "--json",
+                        "--threads", "1", "--precision", "fp32", "--batch-size", "8")
+        assert out.returncode == 0, out.stderr
+        summary = json.loads(out.stdout)
+        assert summary["added"] == 1 and summary["embedded"] >= summary["paragraphs"] > 0
+        assert (summary["engine"], summary["threads"], summary["batch_size"]) == ("torch-fp32", 1, 8)
+
+    def test_bad_model_settings_are_one_line_errors(self, tmp_path):
+        out = self._run("index", SAMPLE, "--index-dir", tmp_path / "idx", "--threads", "0")
+        assert out.returncode == 2 and "--threads" in out.stderr
+        out = self._run("index", SAMPLE, "--index-dir", tmp_path / "idx", "--model", "no-such-model")
+        assert out.returncode == 2 and "unknown embedding model" in out.stderr and "Traceback" not in out.stderr
+        out = self._run("index", SAMPLE, "--index-dir", tmp_path / "idx2", env={"NEWSQA_PRECISION": "fp8"})
+        assert out.returncode == 2 and "precision" in out.stderr and "Traceback" not in out.stderr
 
 
 class TestCrashSafety:
