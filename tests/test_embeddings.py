@@ -119,6 +119,22 @@ class TestDefaultEncoder:
         question = int8.encode_queries(["浙江电网用电负荷哪天突破1亿千瓦？"])[0]
         assert int(np.argmax(got @ question)) == int(np.argmax(vectors @ question))
 
+    def test_linear_layers_agree_with_float32(self):
+        import torch
+
+        from embeddings.e5_torch import _Linear, int8_supported
+
+        g = torch.Generator().manual_seed(0)
+        w, b = torch.randn(96, 64, generator=g) / 8, torch.randn(96, generator=g) / 8
+        x = torch.randn(3, 7, 64, generator=g)
+        for gelu in (False, True):
+            want = torch.nn.functional.linear(x, w, b)
+            want = torch.nn.functional.gelu(want) if gelu else want
+            for precision in ["fp32", "bf16"] + (["int8"] if int8_supported() else []):
+                got = _Linear(w, b, precision, gelu=gelu)(x).float()
+                assert got.shape == want.shape
+                assert float((got - want).abs().max()) < 0.05 * float(want.abs().max()), (precision, gelu)
+
     def test_unknown_precision_is_refused(self):
         from embeddings.e5_torch import E5TorchEncoder
 
