@@ -48,6 +48,10 @@ def _onednn_packing() -> bool:
         return False
 
 
+#: Inputs of at most this many tokens (count x longest) run on one thread (bench/embed_bench.py).
+SINGLE_THREAD_TOKENS = 32
+
+
 class _Linear:
     """``x @ W.T + b`` (then GELU when ``gelu``) in bfloat16, float32, or int8.
 
@@ -233,9 +237,19 @@ class E5TorchEncoder:
         order = sorted(range(len(ids)), key=lambda i: len(ids[i]))
         bar = progress_bar(len(texts), show_progress)
         with self._lock, torch.inference_mode():
-            for chunk in _length_batches(order, [len(x) for x in ids], max(1, batch_size), self.token_budget):
-                out[chunk] = self._model([ids[i] for i in chunk])
-                bar.update(len(chunk))
+            threads = torch.get_num_threads()
+            # A question is too short to share among threads: waking the others costs more than it
+            # saves (10 ms on one thread, 7-18 on two), and it leaves a core to the keyword search.
+            alone = threads > 1 and len(ids) * max(len(x) for x in ids) <= SINGLE_THREAD_TOKENS
+            if alone:
+                torch.set_num_threads(1)
+            try:
+                for chunk in _length_batches(order, [len(x) for x in ids], max(1, batch_size), self.token_budget):
+                    out[chunk] = self._model([ids[i] for i in chunk])
+                    bar.update(len(chunk))
+            finally:
+                if alone:
+                    torch.set_num_threads(threads)
         bar.close()
         return l2_normalize(out)
 

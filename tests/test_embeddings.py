@@ -119,6 +119,21 @@ class TestDefaultEncoder:
         question = int8.encode_queries(["浙江电网用电负荷哪天突破1亿千瓦？"])[0]
         assert int(np.argmax(got @ question)) == int(np.argmax(vectors @ question))
 
+    def test_a_short_question_runs_on_one_thread_and_the_setting_is_restored(self, encoder):
+        import torch
+
+        from embeddings import e5_torch
+
+        before = torch.get_num_threads()
+        alone = encoder.encode_queries(["用电负荷"])  # a few tokens: under SINGLE_THREAD_TOKENS
+        assert torch.get_num_threads() == before
+        limit, e5_torch.SINGLE_THREAD_TOKENS = e5_torch.SINGLE_THREAD_TOKENS, 0
+        try:
+            shared = encoder.encode_queries(["用电负荷"])
+        finally:
+            e5_torch.SINGLE_THREAD_TOKENS = limit
+        assert float(alone[0] @ shared[0]) > 0.9999
+
     def test_linear_layers_agree_with_float32(self):
         import torch
 
