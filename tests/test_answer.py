@@ -104,6 +104,18 @@ class TestAnswerer:
         result = answerer.run("绍兴市企业综合服务中心的主任是谁？")
         assert result["answer"] is None or "周榕华" not in result["answer"]
 
+    def test_only_the_likeliest_sentences_are_embedded(self, gallery):
+        from qa.answer import AnswerSettings
+
+        question = "浙江电网用电负荷哪天突破1亿千瓦？"
+        embedded = {}
+        for n in (1, 2, 50):
+            fresh = Answerer(gallery, settings=AnswerSettings(embedded_sentences=n))
+            result = fresh.run(question)
+            assert "7月3日" in result["answer"]
+            embedded[n] = len(fresh._sentence_vectors)  # the sentences this answer had to embed
+        assert embedded[1] == 1 and embedded[2] == 2 < embedded[50]
+
     def test_empty_result_set(self, answerer):
         assert answerer.answer_from("问题", [])["answer"] is None
 
