@@ -23,7 +23,7 @@ test: $(STAMP)
 	bash scripts/browser-deps.sh
 	HF_HUB_OFFLINE=1 $(BIN)/python -m pytest -q
 
-# Benchmarks print figures (about 15 minutes on 2 cores); never part of the test run. The 100k archive
+# Benchmarks print figures (about 10 minutes on 2 cores); never part of the test run. The 100k archive
 # is rebuilt each time; the sentence-pool vectors are cached in bench/.cache.
 bench: $(STAMP)
 	$(BIN)/pip install -q -e '.[test,bench]'
