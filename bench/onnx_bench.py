@@ -77,28 +77,19 @@ def encoder_module(bundle):
     return Encoder().eval()
 
 
-def embedded_input(bundle, ids: list[list[int]]) -> tuple[np.ndarray, np.ndarray]:
-    """Word + position + type embeddings of a padded batch, and its mask (float)."""
-    import torch
-
-    n, length = len(ids), max(len(x) for x in ids)
-    grid = np.full((n, length), bundle.pad, dtype=np.int64)
-    mask = np.zeros((n, length), dtype=np.float32)
-    for i, x in enumerate(ids):
-        grid[i, : len(x)] = x
-        mask[i, : len(x)] = 1.0
-    pos = torch.from_numpy(bundle.tensor("emb.pos")).view(bundle.max_positions, bundle.hidden).numpy()
-    type0 = torch.from_numpy(bundle.tensor("emb.type")).view(-1, bundle.hidden)[0].numpy()
-    return (bundle.word_embeddings(grid) + pos[:length] + type0).astype(np.float32), mask
+def embedded_input(model, ids: list[list[int]]) -> tuple[np.ndarray, np.ndarray]:
+    """The graph's inputs: newsqa's own embedding lookup (``_Bert.embed``), mask as float."""
+    x, mask = model.embed(ids)
+    return x.numpy(), mask.numpy().astype(np.float32)
 
 
-def export(bundle, directory: Path) -> dict[str, Path]:
+def export(model, bundle, directory: Path) -> dict[str, Path]:
     """ONNX files of the encoder: float32, int8 per tensor, int8 per channel."""
     import torch
     from onnxruntime.quantization import QuantType, quantize_dynamic
 
     fp32 = directory / "e5-fp32.onnx"
-    x, mask = embedded_input(bundle, [[0, 5, 6, 7, 2], [0, 8, 2]])
+    x, mask = embedded_input(model, [[0, 5, 6, 7, 2], [0, 8, 2]])
     torch.onnx.export(encoder_module(bundle), (torch.from_numpy(x), torch.from_numpy(mask)), str(fp32),
                       input_names=["x", "mask"], output_names=["vectors"], opset_version=17, dynamo=False,
                       dynamic_axes={"x": {0: "n", 1: "length"}, "mask": {0: "n", 1: "length"}, "vectors": {0: "n"}})
@@ -110,7 +101,7 @@ def export(bundle, directory: Path) -> dict[str, Path]:
     return files
 
 
-def encode(session, bundle, tokenizer, texts: list[str]) -> np.ndarray:
+def encode(session, model, bundle, tokenizer, texts: list[str]) -> np.ndarray:
     """Passage vectors from an ONNX Runtime session, batched like ``E5TorchEncoder``."""
     from embeddings.e5_torch import _length_batches
     from embeddings.encoder import E5_PASSAGE, l2_normalize
@@ -119,7 +110,7 @@ def encode(session, bundle, tokenizer, texts: list[str]) -> np.ndarray:
     order = sorted(range(len(ids)), key=lambda i: len(ids[i]))
     out = np.zeros((len(ids), bundle.hidden), dtype=np.float32)
     for chunk in _length_batches(order, [len(x) for x in ids], 32, 2048):
-        x, mask = embedded_input(bundle, [ids[i] for i in chunk])
+        x, mask = embedded_input(model, [ids[i] for i in chunk])
         out[chunk] = session.run(None, {"x": x, "mask": mask})[0]
     return l2_normalize(out)
 
@@ -147,11 +138,11 @@ def main() -> None:
     print(f"  {'torch bf16 (newsqa default)':32s} {len(texts) / (time.perf_counter() - started):6.1f} passages/s")
     engines = [("torch int8 (NEWSQA_PRECISION=int8)", E5TorchEncoder(precision="int8"))]
     with tempfile.TemporaryDirectory() as tmp:
-        for label, path in export(bundle, Path(tmp)).items():
+        for label, path in export(reference._model, bundle, Path(tmp)).items():
             options = ort.SessionOptions()
             options.intra_op_num_threads = args.threads
             session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
-            engines.append((label, lambda batch, s=session: encode(s, bundle, tokenizer, batch)))
+            engines.append((label, lambda batch, s=session: encode(s, reference._model, bundle, tokenizer, batch)))
         for label, engine in engines:
             run = engine.encode_passages if hasattr(engine, "encode_passages") else engine
             run(texts[:32])

@@ -82,6 +82,7 @@ class _Linear:
             self.dtype = dtype
             if precision == "bf16" and _onednn_packing():
                 self.packed_bf16 = torch.ops.mkldnn._reorder_linear_weight(self.weight, 64)
+                self.weight = None  # the packed copy replaces it (~40 MB for the whole model)
 
     def __call__(self, x):
         import torch
@@ -134,20 +135,26 @@ class _Bert:
             ))
         self.attention_dtype = torch.bfloat16 if attention_bf16 else torch.float32
 
-    def __call__(self, ids: list[list[int]]) -> np.ndarray:
-        """Mean-pooled (not normalised) embeddings for a batch of id lists."""
+    def embed(self, ids: list[list[int]]):
+        """The encoder's input for a batch of id lists: word + position + type embeddings
+        (float32, padded to the longest) and the mask of real tokens (bool), as tensors."""
         torch, b = self.torch, self.b
-        F = torch.nn.functional
         n, length = len(ids), max(len(x) for x in ids)
         grid = np.full((n, length), b.pad, dtype=np.int64)
         mask = np.zeros((n, length), dtype=bool)
         for i, x in enumerate(ids):
             grid[i, : len(x)] = x
             mask[i, : len(x)] = True
+        return torch.from_numpy(b.word_embeddings(grid)) + self.pos[:length] + self.type0, torch.from_numpy(mask)
+
+    def __call__(self, ids: list[list[int]]) -> np.ndarray:
+        """Mean-pooled (not normalised) embeddings for a batch of id lists."""
+        b = self.b
+        F = self.torch.nn.functional
         h, heads = b.hidden, b.heads
-        x = torch.from_numpy(b.word_embeddings(grid)) + self.pos[:length] + self.type0
+        x, m = self.embed(ids)
+        n, length = m.shape
         x = F.layer_norm(x, (h,), *self.eln, eps=b.eps)
-        m = torch.from_numpy(mask)
         attn_mask = m[:, None, None, :]
         for ly in self.layers:
             qkv = ly["qkv"](x).to(self.attention_dtype)
