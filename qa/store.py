@@ -367,9 +367,10 @@ def keyword_search(conn: sqlite3.Connection, tokens: list[str], k: int, date_fro
     if len(tokens) > 1:
         tokens = _drop_common(tokens, docs, paragraph_count(conn))
     rare, common = split_rare(tokens, docs)
-    scores = dict(_bm25(conn, fts_query(rare), k, date_from, date_to, paper))
+    rare_match = fts_query(rare)
+    scores = dict(_bm25(conn, rare_match, k, date_from, date_to, paper))
     if common:
-        scores.update(_bm25(conn, f"({fts_query(common)}) AND ({fts_query(rare)})", k, date_from, date_to, paper))
+        scores.update(_bm25(conn, f"({fts_query(common)}) AND ({rare_match})", k, date_from, date_to, paper))
     return sorted(scores.items(), key=lambda kv: -kv[1])[:k]
 
 
