@@ -7,7 +7,7 @@ import pytest
 from qa import store
 from qa.index import NewsIndex
 from qa.tokens import fts_query, query_tokens
-from tests.conftest import SAMPLE, copy_index
+from conftest import SAMPLE, copy_index
 
 
 def fts_counts(conn) -> dict[str, int]:
