@@ -21,6 +21,8 @@ class Paragraph:
     spans: list[tuple[int, int]] = field(default_factory=list)
     section: str | None = None  # the section heading (小标题) the paragraph sits under
     truncated: bool = False  # the page cut it off and it never continues
+    kind: str = "body"  # "body", or "caption" for a photo caption (searchable and cited like body text)
+    credit: str | None = None  # a caption's photo credit ("本报记者 X 摄", "…供图"): its byline, not its text
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -37,8 +39,11 @@ class Article:
     dateline: str | None = None  # 本报绍兴7月31日电(…)
     page: str | None = None  # "01" when the issue marks pages (第01版)
     sections: list[str] = field(default_factory=list)
-    captions: list[str] = field(default_factory=list)  # photo captions and credits
+    captions: list[str] = field(default_factory=list)  # photo captions and credits, as text
     paragraphs: list[Paragraph] = field(default_factory=list)
+    # The captions again as paragraphs (kind "caption", with offsets and credit), so that they
+    # are indexed and cited like body text; ``paragraphs`` stays body text only.
+    figures: list[Paragraph] = field(default_factory=list)
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -65,4 +70,5 @@ class Issue:
 
     @property
     def paragraphs(self) -> list[Paragraph]:
-        return [p for a in self.articles for p in a.paragraphs]
+        """Every indexed paragraph: each article's body paragraphs, then its photo captions."""
+        return [p for a in self.articles for p in a.paragraphs + a.figures]

@@ -26,6 +26,8 @@ CAPTION_MAX = 150  # a paragraph right above a photo credit and no longer than t
 RUN = 3  # paragraphs looked at together when deciding where a paragraph belongs
 MAX_OPEN = 6  # interrupted articles resume nearby: only the latest few stay open
 
+CAPTION_SECTION = "图片说明"  # the section a caption paragraph is filed under, so citations show what it is
+
 _CJK = "\u3400-\u9fff\uf900-\ufaff"
 _TERMINAL = "。！？!?…"
 _CLOSERS = "”’」』)）】》〉\"'"
@@ -51,6 +53,11 @@ _FULL_DATE = re.compile(r"((?:19|20)\d{2})\s*[年\-/.]\s*(\d{1,2})\s*[月\-/.]\s
 _NAME_DATE = re.compile(r"(?<!\d)((?:19|20)\d{2})[-_.]?(0[1-9]|1[0-2])[-_.]?(0[1-9]|[12]\d|3[01])(?!\d)")
 _NUM = r"[一二三四五六七八九十\d]+"
 _ENUMERATION = re.compile(rf"[一二三四五六七八九十]+是|[（(]?{_NUM}[)）、.．]|第{_NUM}")  # 一是/（一）/1./第一
+
+_SUBHEAD = re.compile(r"[◆◇■□●○▲△★☆▶►]")  # "◆山东": a region subhead inside an article
+_SPEAKER = re.compile(r"[^\s:：，,。]{1,6}[:：]")  # "记者:…", "胡仲明:…": an interview turn, not a headline
+# A lead-in line above the main title ends with the verb that introduces it: "…座谈会上强调".
+_KICKER_CUE = re.compile(r"(?:强调|指出|表示|显示|要求|提出|宣布|致信|致电|写道|透露|认为|获悉)$")
 
 _jieba_lock = threading.Lock()
 _jieba_mod = None
@@ -138,20 +145,87 @@ def _is_byline(text: str) -> bool:
 
 
 def _is_credit(text: str) -> bool:
-    """Whether a line is a photo credit (``本报记者 X 摄``, ``(新华社记者 X 摄)``, ``图/X``)."""
+    """Whether a line is a photo credit.
+
+    Args:
+        text: the line.
+
+    Returns:
+        True for ``本报记者 X 摄``, ``(新华社记者 X 摄)``, ``图/X``, ``本报记者  赵益普  周之然摄``,
+        ``中缅油气管道项目供图``, ``新华社发``: short, no sentence punctuation.
+    """
     if len(text) > 50:
+        return False
+    if re.search("[。，,；;！？!?]", text) and not re.fullmatch(r"[(（][^()（）]{1,45}摄影?[)）]", text):
         return False
     return bool(
         re.fullmatch(r"[(（][^()（）]{1,45}摄影?[)）]", text)
-        or (re.search(r"(?:\s|记者\S{0,6}|通讯员\S{0,6})摄影?[)）]?$", text) and not re.search("[。，,]", text))
-        or re.fullmatch(r"(?:图|摄影|图片)\s*[/／:：|｜]\s*\S.{0,20}|图片由.{1,20}提供", text)
+        or re.search(r"(?:\s|记者\S{0,6}|通讯员\S{0,6})摄影?[)）]?$", text)
+        or re.fullmatch(rf"(?:{_ROLE})\s*[^\s:：][^:：]{{0,30}}?摄影?", text)  # 本报记者  赵益普  周之然摄
+        or re.fullmatch(r"[^:：]{1,30}?供图|图片由.{1,20}提供", text)
+        or re.fullmatch(r"(?:新华社|中新社|人民视觉|视觉中国|资料图片)(?:发|供图)?(?:\s*[(（][^()（）]{1,30}[)）])?", text)
+        or re.fullmatch(r"(?:图|摄影|图片)\s*[/／:：|｜]\s*\S.{0,20}", text)
     )
 
 
+_CIRCLED = "①-⑳"
+_PHOTO_LABEL = rf"图\s*[{_CIRCLED}一二三四五六七八九十\d]+"
+
+
 def _is_caption(text: str) -> bool:
-    """Whether a paragraph is a photo caption by its own form (图为…, or ends with ``(… 摄)``)."""
-    return bool(re.match(r"(?:图为|上图|下图|左图|右图|题图|图[一二三四1-9]?\s*[:：])", text)
+    """Whether a paragraph is a photo caption by its own form.
+
+    Args:
+        text: the paragraph.
+
+    Returns:
+        True for ``图为…``, ``图①、图④：…``, ``图2:…``, or a paragraph ending with ``(… 摄)``.
+    """
+    return bool(re.match(rf"(?:图为|上图|下图|左图|右图|题图|图\s*[:：]|{_PHOTO_LABEL}"
+                         rf"(?:\s*[、,，和及]\s*(?:{_PHOTO_LABEL}|[{_CIRCLED}]))*\s*[:：])", text)
                 or re.search(r".[(（][^()（）]{1,40}摄影?[)）]$", text))
+
+
+# Page furniture: layout and editing credits, data sources under a chart, links to more.
+_FURNITURE = re.compile(
+    r"(?:版式设计|版面设计|本版责编|本版编辑|本版统筹|责任编辑|责编|编辑|美编|校对|制图|绘图|设计|统筹|策划|"
+    r"数据来源|资料来源)\s*[:：]\s*[^。！？!?]{1,40}"
+    r"|(?:点击|扫码)?(?:查看|阅读)?更多精彩(?:内容|报道)?[>》]*"
+)
+_PHOTO_BLOCK = re.compile(r"图片说明\s*[:：]?")  # opens a page's block of captions and credits
+
+
+def _is_furniture(text: str) -> bool:
+    """Whether a line is page furniture (``版式设计：张丹峰``, ``数据来源：…``, ``更多精彩``): not article text."""
+    return bool(_FURNITURE.fullmatch(text))
+
+
+def _endnote(text: str) -> tuple[str | None, str | None] | None:
+    """The byline and dateline of an end note in parentheses, else None.
+
+    Web pages close an article with ``（本报记者王沛、李茂颖）`` or ``（新华社北京10月21日电）``;
+    the parentheses are dropped.
+
+    Args:
+        text: the line.
+
+    Returns:
+        ``(byline, dateline)`` with either one possibly None, or None when the line is not an
+        end note.
+    """
+    m = re.fullmatch(r"[(（]\s*([^()（）]{2,58}?)\s*[)）]", text)
+    if not m:
+        return None
+    inner = m.group(1)
+    plain = unicodedata.normalize("NFKC", inner)
+    dl = re.match(r"据?" + _DATELINE.pattern, plain)
+    # NFKC maps full-width digits and brackets one for one, so the match length holds in ``inner``.
+    if dl and len(unicodedata.normalize("NFKC", inner[:dl.end()])) == dl.end():
+        dateline, rest = inner[:dl.end()].strip(), inner[dl.end():].strip()
+        if not rest:
+            return None, dateline
+        return (rest, dateline) if _is_byline(rest) else None
+    return (inner, None) if _is_byline(inner) else None
 
 
 def _dateline(text: str) -> str | None:
@@ -217,9 +291,12 @@ class _Block:
     text: str
     big_gap: bool = False  # a wider blank gap than between ordinary paragraphs precedes it
     hint: str | None = None  # from markup: "title", "section", "masthead" or "caption"
-    kind: str = "body"  # page, credit, caption, subtitle, byline, kicker, heading, body
+    # page, furniture, photos (图片说明), endnote, credit, caption, subtitle, byline, kicker, heading, body
+    kind: str = "body"
     page: str | None = None
     dateline: str | None = None
+    gap: int = 0  # blank lines right above it in the source (an empty 引题/副题 slot shows as one)
+    indented: bool = False  # the line starts with white space (web pages indent every paragraph)
 
 
 def _classify(block: _Block) -> _Block:
@@ -230,6 +307,12 @@ def _classify(block: _Block) -> _Block:
     block.kind = "body"
     if block.page:
         block.kind = "page"
+    elif _is_furniture(t):
+        block.kind = "furniture"
+    elif _PHOTO_BLOCK.fullmatch(t):
+        block.kind = "photos"
+    elif _endnote(t) is not None:
+        block.kind = "endnote"
     elif _is_credit(t):
         block.kind = "credit"
     elif block.hint == "caption" or _is_caption(t):
@@ -320,7 +403,7 @@ def text_blocks(text: str) -> list[_Block]:
     for line in text.split("\n"):
         s, e = _trim(text, pos, pos + len(line))
         if s < e:
-            rows.append((_classify(_Block([(s, e)], text[s:e])), blank_run, s > pos))
+            rows.append((_classify(_Block([(s, e)], text[s:e], gap=blank_run, indented=s > pos)), blank_run, s > pos))
             blank_run = 0
         else:
             blank_run += 1
@@ -402,8 +485,16 @@ class _Builder:
     each article's bigram profile for deciding where a paragraph belongs.
     """
 
-    def __init__(self, blocks: list[_Block], page: str | None) -> None:
+    def __init__(self, blocks: list[_Block], page: str | None, markup: bool = False) -> None:
         self.blocks = blocks
+        self.markup = markup  # HTML/Markdown: heading levels, not line shapes, mark the titles
+        # Web pages indent each paragraph and leave headlines flush: then an indented line is
+        # never a headline. A layout that indents everything says nothing.
+        body = [x for x in blocks if x.kind == "body"]
+        self.indent_layout = (sum(x.indented for x in body) * 2 > len(body)
+                              and any(not x.indented for x in blocks if x.kind in ("heading", "kicker")))
+        self.in_photo_block = False  # inside a "图片说明" block
+        self.photo_block: Article | None = None  # the article whose photos that block describes
         self.page = page
         self.articles: list[Article] = []
         self.open: list[Article] = []  # articles that can still take paragraphs, least recent first
@@ -449,6 +540,7 @@ class _Builder:
             self.open = self.open[-(MAX_OPEN - 1):] + [article]
         self.current = article
         self.started = True
+        self.in_photo_block, self.photo_block = False, None
         return article
 
     def _activate(self, article: Article) -> None:
@@ -486,6 +578,61 @@ class _Builder:
     # ---- headlines
     def _headline(self, i: int) -> int:
         """Start an article if a headline group begins at block i; return the blocks it used (0 if none)."""
+        if self.markup:
+            return self._markup_headline(i)
+        b = self.blocks
+        lines = []
+        while self._stack_line(i + len(lines)):
+            lines.append(i + len(lines))
+        if not lines:
+            return 0
+        j = lines[-1] + 1
+        texts = [b[x].text for x in lines]
+        # A 副题 in the "——" form or a byline closes the stack: the lines above it are 引题 and 主题.
+        closed = self._kind(j) in ("subtitle", "byline")
+        kicker, title, subtitle = _stack_roles(texts, closed, b[lines[0]].kind == "kicker",
+                                               gap_below=b[j].gap if j < len(b) else 0, gap_inside=b[lines[-1]].gap)
+        if title is None or len(title) > TITLE_MAX:
+            return 0
+        marked = subtitle is None and closed
+        byline = None
+        for _ in range(2):  # a "——" subtitle and a byline, in either order
+            if self._kind(j) == "subtitle" and subtitle is None:
+                subtitle, j = b[j].text, j + 1
+            elif self._kind(j) == "byline" and byline is None:
+                byline, j = b[j].text, j + 1
+        follows = b[j] if j < len(b) else None
+        marked = marked or byline is not None or (kicker is not None and "|" in kicker.replace("｜", "|"))
+        evidence = marked or (follows is not None and follows.dateline is not None)
+        # No headline furniture: a heading is still a title at the top, after a page marker, a
+        # wide gap or the end of the previous article, or as a stack of two or three lines, when
+        # what follows is text. A lone line inside an article is a section heading.
+        if not evidence and (len(lines) >= 2 or b[i].big_gap or self.current is None
+                             or self._kind(i - 1) in ("page", "endnote", "furniture", "credit", "photos")):
+            evidence = follows is not None and (
+                follows.kind in ("body", "caption", "photos", "endnote")
+                or (follows.kind == "heading" and self._kind(j + 1) == "body"))
+        if not evidence:
+            return 0
+        if not self.started and kicker is None and _MASTHEAD.fullmatch(title):
+            return 0
+        self._new_article(title, kicker=kicker, subtitle=subtitle, byline=byline)
+        return j - i
+
+    def _stack_line(self, j: int) -> bool:
+        """Whether block j can be a line of a headline stack (引题, 主题 or 副题)."""
+        if not 0 <= j < len(self.blocks):
+            return False
+        b = self.blocks[j]
+        if b.kind not in ("heading", "kicker") or len(b.text) > TITLE_MAX:
+            return False
+        if self.indent_layout and b.indented:  # web pages indent paragraphs and subheads, never headlines
+            return False
+        # "◆山东" is a subhead inside an article; "记者:…?" a turn of an interview.
+        return not (_SUBHEAD.match(b.text) or _SPEAKER.match(b.text))
+
+    def _markup_headline(self, i: int) -> int:
+        """:meth:`_headline` for HTML/Markdown, where heading levels already say which lines are titles."""
         b, j, kicker = self.blocks, i, None
         if (self._kind(j) == "kicker" and self._kind(j + 1) in ("heading", "kicker")) or (
                 self._kind(j) == "heading" and self._kind(j + 1) == "heading"
@@ -518,29 +665,69 @@ class _Builder:
         return j - i
 
     # ---- captions
-    def _photo_article(self, text: str) -> None:
-        article = self._new_article(None, photo=True)
-        article.captions.append(text)
+    def _add_caption(self, article: Article, block: _Block) -> None:
+        """Give ``article`` a photo caption: as text, and as a paragraph that is indexed and cited."""
+        (start, _), (_, end) = block.spans[0], block.spans[-1]
+        article.captions.append(block.text)
+        article.figures.append(Paragraph(block.text, start, end, list(block.spans), section=CAPTION_SECTION,
+                                         kind="caption"))
         self.caption_target = article
+
+    def _add_credit(self, article: Article, block: _Block) -> None:
+        """Give ``article`` a photo credit: the byline of the caption right before it (and of photo news)."""
+        article.captions.append(block.text)
+        if self.caption_target is article and article.figures and article.figures[-1].credit is None:
+            article.figures[-1].credit = block.text
+        if id(article) in self.photos and article.byline is None:
+            article.byline = block.text
+        self.caption_target = article
+
+    def _photo_article(self, block: _Block) -> Article:
+        """Open a photo-news item (no title, captions only) with this caption."""
+        article = self._new_article(None, photo=True)
+        self._add_caption(article, block)
+        return article
 
     def _caption(self, i: int) -> None:
         """A caption block: to the current article, or a photo-news item of its own."""
         b = self.blocks[i]
         cur = self.current
-        if b.big_gap or cur is None or (id(cur) in self.photos and self.caption_target is not cur):
-            self._photo_article(b.text)
+        if self.photo_block is not None:  # under "图片说明": the captions of the article above
+            self._add_caption(self.photo_block, b)
+        elif self.in_photo_block:  # "图片说明" with no article above: photo news
+            self.photo_block = self._photo_article(b)
+        elif b.big_gap or cur is None or (id(cur) in self.photos and self.caption_target is not cur):
+            self._photo_article(b)
         else:
-            cur.captions.append(b.text)
-            self.caption_target = cur
+            self._add_caption(cur, b)
 
     def _credit(self, i: int) -> None:
         """A photographer credit: with the caption just before it, else the current article."""
-        target = self.caption_target or self.current
+        b = self.blocks[i]
+        target = self.caption_target or self.photo_block or self.current
         if target is None:
-            self._photo_article(self.blocks[i].text)
+            article = self._new_article(None, photo=True)
+            self._add_credit(article, b)
         else:
-            target.captions.append(self.blocks[i].text)
-            self.caption_target = target
+            self._add_credit(target, b)
+
+    def _endnote(self, b: _Block) -> None:
+        """An end note in parentheses: the byline and/or dateline of the article it closes."""
+        note = _endnote(b.text)
+        cur = self.current
+        if note is None or cur is None:
+            self._body_fallback(b)
+            return
+        byline, dateline = note
+        if byline:
+            cur.byline = f"{cur.byline} {byline}" if cur.byline else byline
+        if dateline and cur.dateline is None:
+            cur.dateline = dateline
+        self._finish_flow()
+
+    def _body_fallback(self, b: _Block) -> None:
+        """Keep a structural line that has nothing to attach to as body text of its own article."""
+        self._append(self._new_article(None), b)
 
     def _photo_text(self, i: int) -> str | None:
         """Whether body block i is the caption of a photo credited right after it.
@@ -681,10 +868,23 @@ class _Builder:
         i, blocks = 0, self.blocks
         while i < len(blocks):
             b = blocks[i]
-            self.caption_target = self.caption_target if b.kind in ("caption", "credit") else None
+            in_block = self.in_photo_block and b.kind in ("body", "heading")
+            self.caption_target = self.caption_target if b.kind in ("caption", "credit") or in_block else None
+            if b.kind in ("page", "furniture", "photos") or (b.dateline and self.in_photo_block):
+                self.in_photo_block, self.photo_block = False, None
             if b.kind == "page":
                 self._finish_flow()
                 self.page, self.current, self.open = b.page, None, []
+                i += 1
+                continue
+            if b.kind == "furniture":  # page furniture is not article text
+                i += 1
+                continue
+            if b.kind == "photos":  # "图片说明": the captions and credits of the article above follow
+                self._finish_flow()
+                self.in_photo_block = True
+                cur = self.current
+                self.photo_block = cur if cur is not None and id(cur) not in self.photos else None
                 i += 1
                 continue
             if b.kind in ("heading", "kicker", "body") and self._masthead(b):
@@ -694,19 +894,22 @@ class _Builder:
             if used:
                 i += used
                 continue
-            if self.pending is not None and b.kind in ("body", "heading") and join_evidence(self.pending.text, b.text):
+            if self.in_photo_block and b.kind in ("body", "heading", "caption"):
+                self._caption(i)
+            elif self.pending is not None and b.kind in ("body", "heading") and join_evidence(self.pending.text, b.text):
                 self._join(b)
             elif b.kind == "caption":
                 self._caption(i)
             elif b.kind == "credit":
                 self._credit(i)
+            elif b.kind == "endnote":
+                self._endnote(b)
             elif b.kind == "body" and (photo := self._photo_text(i)):
                 if photo == "own":
-                    self._photo_article(b.text)
+                    self._photo_article(b)
                 else:
                     assert self.current is not None
-                    self.current.captions.append(b.text)
-                    self.caption_target = self.current
+                    self._add_caption(self.current, b)
             elif b.kind == "byline":
                 self._byline(b)
             elif (b.kind == "heading" or b.hint == "section") and self._section(i):
@@ -715,7 +918,65 @@ class _Builder:
                 self._body(i)
             i += 1
         self._finish_flow()
-        return self.articles
+        return _drop_empty(self.articles)
+
+
+def _stack_roles(texts: list[str], closed: bool, kicker_form: bool, gap_below: int,
+                 gap_inside: int) -> tuple[str | None, str | None, str | None]:
+    """Name the lines of a headline stack: 引题 (kicker), 主题 (title), 副题 (subtitle).
+
+    Args:
+        texts: the stack's lines, top to bottom (one or more).
+        closed: a "——" subtitle or a byline follows, so the stack's last line is the title.
+        kicker_form: the first line is a column kicker (``十问十答 | …``).
+        gap_below: blank lines between the stack and what follows it.
+        gap_inside: blank lines between the stack's last two lines.
+
+    Returns:
+        ``(kicker, title, subtitle)``. Three lines are kicker, title, subtitle; of two, the
+        first is the kicker when the form says so (a column kicker, a lead-in verb such as
+        ``…上强调``, or a blank line below for an empty 副题 slot), else they are title and
+        subtitle. Lines above three are a shared heading, put in front of the kicker.
+    """
+    if closed:
+        *above, title = texts
+        return (" | ".join(above) or None), title, None
+    shared, lines = texts[:-3], texts[-3:]
+    if len(lines) == 3:
+        kicker, title, subtitle = lines
+    elif len(lines) == 2:
+        if kicker_form or _KICKER_CUE.search(lines[0]) or gap_below > gap_inside:
+            kicker, title, subtitle = lines[0], lines[1], None
+        else:
+            kicker, title, subtitle = None, lines[0], lines[1]
+    else:
+        kicker, title, subtitle = None, lines[0], None
+    kicker = " | ".join(shared + ([kicker] if kicker else [])) or None
+    return kicker, title, subtitle
+
+
+def _drop_empty(articles: list[Article]) -> list[Article]:
+    """Drop articles left with no text, passing their headline on as the next article's kicker.
+
+    A heading with nothing under it is the shared heading of the reports that follow (see the
+    module docstring); it never stands as an article of its own.
+
+    Args:
+        articles: the assembled articles.
+
+    Returns:
+        The articles that hold paragraphs or captions.
+    """
+    kept, shared = [], None
+    for article in articles:
+        if article.paragraphs or article.captions:
+            if shared and article.kicker is None:
+                article.kicker = shared
+            shared = None
+            kept.append(article)
+        else:
+            shared = " | ".join(t for t in (article.kicker, article.title, article.subtitle) if t) or shared
+    return kept
 
 
 # ------------------------------------------------------------------------ issue metadata
@@ -830,7 +1091,7 @@ def parse_issue(path_or_text: str | Path | bytes, paper: str | None = None, date
             raise InputError(f"{name}: no text found in the {fmt}")
         text, blocks = markup_blocks(segments)
     name_paper, name_date, name_year, name_page = _name_meta(name)
-    builder = _Builder(blocks, name_page)
+    builder = _Builder(blocks, name_page, markup=fmt != "text")
     articles = builder.build()
     title_paper = _MASTHEAD.search(title) if title else None
     title_date = _FULL_DATE.search(unicodedata.normalize("NFKC", title)) if title else None
