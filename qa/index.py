@@ -601,7 +601,9 @@ def _rows(issue: Issue, key: str) -> dict:
             "kicker": art.kicker, "subtitle": art.subtitle, "byline": art.byline, "dateline": art.dateline,
             "page": art.page, "sections": list(art.sections), "captions": list(art.captions),
         })
-        for p_ord, par in enumerate(art.paragraphs, 1):
+        # Photo captions are news too: indexed after the body as paragraphs of their article,
+        # filed under the section "图片说明" (qa.parse.CAPTION_SECTION), so no column is needed.
+        for p_ord, par in enumerate(art.paragraphs + art.figures, 1):
             position += 1
             paragraphs.append({
                 "paragraph_id": stable_id(key, issue.sha256, "p", position), "issue_id": key,

@@ -485,8 +485,9 @@ class _Builder:
     each article's bigram profile for deciding where a paragraph belongs.
     """
 
-    def __init__(self, blocks: list[_Block], page: str | None, markup: bool = False) -> None:
+    def __init__(self, blocks: list[_Block], page: str | None, markup: bool = False, text: str | None = None) -> None:
         self.blocks = blocks
+        self.text = text  # the issue text the blocks' spans slice
         self.markup = markup  # HTML/Markdown: heading levels, not line shapes, mark the titles
         # Web pages indent each paragraph and leave headlines flush: then an indented line is
         # never a headline. A layout that indents everything says nothing.
@@ -666,11 +667,22 @@ class _Builder:
 
     # ---- captions
     def _add_caption(self, article: Article, block: _Block) -> None:
-        """Give ``article`` a photo caption: as text, and as a paragraph that is indexed and cited."""
-        (start, _), (_, end) = block.spans[0], block.spans[-1]
+        """Give ``article`` a photo caption: as text, and as a paragraph that is indexed and cited.
+
+        A credit written at the caption's end ("…健身。本报记者 林一 摄") becomes the paragraph's
+        ``credit``, and its spans stop before it.
+        """
         article.captions.append(block.text)
-        article.figures.append(Paragraph(block.text, start, end, list(block.spans), section=CAPTION_SECTION,
-                                         kind="caption"))
+        keep, credit = _split_credit(block.text)
+        spans, left = [], keep
+        for start, end in block.spans:  # cut the spans down to the first ``keep`` characters
+            if left <= 0:
+                break
+            spans.append((start, min(end, start + left)))
+            left -= end - start
+        text = "".join(self.text[s:e] for s, e in spans) if self.text is not None else block.text[:keep]
+        article.figures.append(Paragraph(text, spans[0][0], spans[-1][1], spans, section=CAPTION_SECTION,
+                                         kind="caption", credit=credit))
         self.caption_target = article
 
     def _add_credit(self, article: Article, block: _Block) -> None:
@@ -692,10 +704,15 @@ class _Builder:
         """A caption block: to the current article, or a photo-news item of its own."""
         b = self.blocks[i]
         cur = self.current
-        if self.photo_block is not None:  # under "图片说明": the captions of the article above
-            self._add_caption(self.photo_block, b)
+        block = self.photo_block
+        # A photo-news item holds one photo: after its credit, the next caption is the next photo.
+        if block is not None and id(block) in self.photos and block.figures and block.figures[-1].credit:
+            block = None
+        if block is not None:  # under "图片说明": the captions of the article above
+            self._add_caption(block, b)
         elif self.in_photo_block:  # "图片说明" with no article above: photo news
             self.photo_block = self._photo_article(b)
+            self.in_photo_block = True  # opening the article closed the block; its captions go on
         elif b.big_gap or cur is None or (id(cur) in self.photos and self.caption_target is not cur):
             self._photo_article(b)
         else:
@@ -955,6 +972,24 @@ def _stack_roles(texts: list[str], closed: bool, kicker_form: bool, gap_below: i
     return kicker, title, subtitle
 
 
+def _split_credit(caption: str) -> tuple[int, str | None]:
+    """Where a caption's own text ends when it closes with a photo credit.
+
+    Args:
+        caption: the caption as printed, e.g. ``3月2日,村民在直播间推介农产品。何雯 摄``.
+
+    Returns:
+        ``(length, credit)``: the length of the caption text without the credit (stripped of
+        white space) and the credit without parentheses, or ``(len(caption), None)``.
+    """
+    m = re.search(r"[。！？!?]", caption[::-1])
+    cut = len(caption) - m.start() if m else 0
+    tail = caption[cut:].strip()
+    if not m or not tail or not _is_credit(tail):
+        return len(caption), None
+    return len(caption[:cut].rstrip()), re.sub(r"^[(（]\s*|\s*[)）]$", "", tail)
+
+
 def _drop_empty(articles: list[Article]) -> list[Article]:
     """Drop articles left with no text, passing their headline on as the next article's kicker.
 
@@ -1091,7 +1126,7 @@ def parse_issue(path_or_text: str | Path | bytes, paper: str | None = None, date
             raise InputError(f"{name}: no text found in the {fmt}")
         text, blocks = markup_blocks(segments)
     name_paper, name_date, name_year, name_page = _name_meta(name)
-    builder = _Builder(blocks, name_page, markup=fmt != "text")
+    builder = _Builder(blocks, name_page, markup=fmt != "text", text=text)
     articles = builder.build()
     title_paper = _MASTHEAD.search(title) if title else None
     title_date = _FULL_DATE.search(unicodedata.normalize("NFKC", title)) if title else None

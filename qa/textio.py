@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -282,21 +283,57 @@ _MD_HEADING = re.compile(r"^ {0,3}(#{1,6})[ \t]+(.*?)(?:[ \t]+#+)?[ \t]*$")
 _MD_RULE = re.compile(r"^ {0,3}([-*_])(?:[ \t]*\1){2,}[ \t]*$")
 _MD_IMAGE = re.compile(r"!\[([^\]\n]*)\]\([^)\n]*\)")
 _MD_ITEM = re.compile(r"^ {0,3}(?:[-*+]|\d{1,3}[.)])[ \t]+")
+_MD_ESCAPABLE = r"""!"#$%&'()*+,\-./:;<=>?@\[\\\]^_`{|}~"""  # CommonMark: any ASCII punctuation
 _MD_INLINE = (
     (re.compile(r"\[([^\]\n]*)\]\([^)\n]*\)"), r"\1"),  # links keep their text
-    (re.compile(r"</?[A-Za-z][^<>\n]*>"), ""),  # inline HTML tags
     (re.compile(r"(\*\*|__)(?=\S)(.+?)(?<=\S)\1"), r"\2"),
-    (re.compile(r"(\*|_)(?=\S)(.+?)(?<=\S)\1"), r"\2"),
+    (re.compile(r"\*(?=\S)(.+?)(?<=\S)\*"), r"\1"),
+    # "_" inside an ASCII word (snake_case) is a letter, not emphasis; next to Chinese it is.
+    (re.compile(r"(?<![A-Za-z0-9])_(?=\S)(.+?)(?<=\S)_(?![A-Za-z0-9])"), r"\1"),
     (re.compile(r"~~(.+?)~~"), r"\1"),
-    (re.compile(r"`([^`\n]*)`"), r"\1"),
-    (re.compile(r"\\([\\`*_{}\[\]()#+\-.!|>~])"), r"\1"),
 )
+# Inline HTML: a wiki <ref> footnote goes with its content (a source name glued into a
+# sentence is noise); <br> is a line break; any other tag goes and its text stays.
+_MD_REF = re.compile(r"<ref\b[^<>\n]*/>|<ref\b[^<>\n]*>.*?</ref\s*>", re.IGNORECASE)
+_MD_BR = re.compile(r"<br\s*/?>", re.IGNORECASE)
+_MD_TAG = re.compile(r"</?[A-Za-z][A-Za-z0-9-]*(?:\s[^<>\n]*)?/?>|<!--.*?-->")
+_MD_LITERAL = re.compile(r"`+([^`\n]*?)`+|<nowiki>(.*?)</nowiki>|\\([" + _MD_ESCAPABLE + r"])", re.IGNORECASE)
+_PROTECT = 0xF0000  # supplementary private use area: never in real text, so safe as placeholders
 
 
 def _md_inline(text: str) -> str:
-    """Strip Markdown emphasis, links and code marks from one line, keeping the words."""
+    """Turn one line of Markdown into plain text, keeping every word and literal character.
+
+    Code spans, ``<nowiki>`` and backslash escapes are set aside first, so that their
+    characters are kept as written (``a\\_b`` → ``a_b``); then footnotes, tags, emphasis and
+    link markup go, entities are decoded (``&lt;`` → ``<``) and the literals come back.
+
+    Args:
+        text: one line (or heading, or image alt text) of Markdown.
+
+    Returns:
+        The line's text.
+    """
+    literals: list[str] = []
+
+    def protect(m: re.Match) -> str:
+        literal = next(g for g in m.groups() if g is not None)
+        if len(literals) >= 0xFFFD:  # out of placeholders: keep the rest as plain text
+            return literal
+        literals.append(literal)
+        return chr(_PROTECT + len(literals) - 1)
+
+    if not re.search("[\U000F0000-\U000FFFFD]", text):  # a line already holding such characters keeps them
+        text = _MD_LITERAL.sub(protect, text)
+    text = _MD_REF.sub("", text)
+    text = _MD_BR.sub("\n", text)  # squashed later: nothing between Chinese characters, else a space
+    text = _MD_TAG.sub("", text)
     for pattern, repl in _MD_INLINE:
         text = pattern.sub(repl, text)
+    text = html.unescape(text)
+    if literals:
+        text = re.sub(f"[{chr(_PROTECT)}-{chr(_PROTECT + len(literals) - 1)}]",
+                      lambda m: literals[ord(m.group()) - _PROTECT], text)
     return text
 
 
