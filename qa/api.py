@@ -19,7 +19,7 @@ from fastapi.responses import JSONResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from starlette.datastructures import Headers
 from starlette.exceptions import HTTPException as StarletteHTTPException
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, model_validator
 
 from qa.errors import IndexLockedError, IndexMismatchError, InputError, NewsQAError
 
@@ -30,7 +30,10 @@ MAX_UPLOAD_BYTES = 20 * 1024 * 1024
 # Multipart framing and the small form fields around the file.
 _MULTIPART_SLACK = 64 * 1024
 MAX_QUERY_CHARS = 500
+MAX_TURN_CHARS = 20_000
+MAX_TURNS = 100
 MAX_K = 50
+KEEP_ALIVE_S = 75  # idle seconds before the server closes a kept-alive connection
 DATE_PATTERN = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"
 _OPTIONAL_DATE_PATTERN = r"^([0-9]{4}-[0-9]{2}-[0-9]{2})?$"
 
@@ -83,12 +86,21 @@ class SearchResponse(BaseModel):
 
 class Turn(BaseModel):
     role: Literal["user", "assistant"]
-    content: str = Field(max_length=20_000)
+    content: str = Field(max_length=MAX_TURN_CHARS)
+
+    @model_validator(mode="after")
+    def _user_turn_is_a_question(self) -> Turn:
+        # An earlier user turn is an earlier question, and a follow-up is searched with it.
+        if self.role == "user" and len(self.content) > MAX_QUERY_CHARS:
+            raise ValueError(f"a user turn is an earlier question: at most {MAX_QUERY_CHARS} characters "
+                             f"(this one has {len(self.content)})")
+        return self
 
 
 class AskRequest(BaseModel):
     question: str = Field(min_length=1, max_length=MAX_QUERY_CHARS, examples=["浙江电网用电负荷哪天突破1亿千瓦？"])
-    history: list[Turn] = Field(default_factory=list, max_length=100, description="earlier turns, for follow-ups")
+    history: list[Turn] = Field(default_factory=list, max_length=MAX_TURNS,
+                               description=f"earlier turns, for follow-ups (at most {MAX_TURNS}; user turns at most {MAX_QUERY_CHARS} characters, assistant turns {MAX_TURN_CHARS})")
     k: int = Field(5, ge=1, le=MAX_K, description="passages to draw the answer from")
     date_from: str | None = Field(None, pattern=DATE_PATTERN)
     date_to: str | None = Field(None, pattern=DATE_PATTERN)
@@ -160,6 +172,46 @@ def is_loopback(host: str | None) -> bool:
 def token_matches(given: str | None, token: str) -> bool:
     """Constant-time comparison of a presented token with the configured one."""
     return hmac.compare_digest((given or "").encode("utf-8"), token.encode("utf-8"))
+
+
+def check_token(token: str | None) -> str | None:
+    """The write token as configured, or None when unset; refuse one that can never match.
+
+    HTTP headers arrive as Latin-1, so a token with non-ASCII characters (or spaces and control
+    characters around it) would never equal what a client sends.
+
+    Raises:
+        InputError: the token is not printable ASCII.
+    """
+    if not token:
+        return None
+    if not (token.isascii() and token.isprintable() and token == token.strip()):
+        raise InputError("NEWSQA_TOKEN must be printable ASCII without surrounding spaces (HTTP headers "
+                         "cannot carry other characters, so no client could ever send it): choose another token")
+    return token
+
+
+# Headers a reverse proxy adds to say who the client really is. Behind a proxy on the same host
+# every client looks like 127.0.0.1, so without a token such a request is not "this machine".
+FORWARDING_HEADERS = ("forwarded", "x-forwarded-for", "x-forwarded-host", "x-forwarded-proto", "x-forwarded-port",
+                      "x-forwarded-server", "x-real-ip", "x-client-ip", "x-cluster-client-ip", "true-client-ip",
+                      "cf-connecting-ip", "fastly-client-ip", "x-original-forwarded-for", "via")
+
+
+def local_writer_refusal(host: str | None, headers) -> str | None:
+    """Without a token: why a request may not write (None when it may: loopback, not proxied).
+
+    Args:
+        host: the client address the server saw.
+        headers: the request headers (any mapping with case-insensitive ``get``).
+    """
+    forwarded = [h for h in FORWARDING_HEADERS if headers.get(h) is not None]
+    if forwarded:
+        return (f"writes through a proxy ({forwarded[0]} header) need NEWSQA_TOKEN: set it on the server "
+                "and send 'Authorization: Bearer <NEWSQA_TOKEN>'")
+    if not is_loopback(host):
+        return "writes are accepted from this machine only; set NEWSQA_TOKEN to allow others"
+    return None
 
 
 def safe_source_name(filename: str | None) -> str:
@@ -259,8 +311,7 @@ def create_app(index_dir: str | Path | None = None, model: str | None = None, to
     from qa.retrieve import HybridRetriever
     from ui.chat import CHAT_CSS, build_chat
 
-    token = token if token is not None else os.environ.get("NEWSQA_TOKEN")
-    token = token or None
+    token = check_token(token if token is not None else os.environ.get("NEWSQA_TOKEN"))
     if index is None:
         index = NewsIndex(index_dir, model=model)
     if sample:
@@ -301,8 +352,10 @@ def create_app(index_dir: str | Path | None = None, model: str | None = None, to
             if not token_matches(credentials.credentials if credentials else None, token):
                 raise HTTPException(401, "missing or wrong token: send 'Authorization: Bearer <NEWSQA_TOKEN>'",
                                     headers={"WWW-Authenticate": "Bearer"})
-        elif not is_loopback(request.client.host if request.client else None):
-            raise HTTPException(403, "writes are accepted from this machine only; set NEWSQA_TOKEN to allow others")
+        else:
+            refusal = local_writer_refusal(request.client.host if request.client else None, request.headers)
+            if refusal:
+                raise HTTPException(403, refusal)
 
     api = APIRouter(prefix="/api", responses=_ERRORS)
 
@@ -324,8 +377,15 @@ def create_app(index_dir: str | Path | None = None, model: str | None = None, to
     @api.post("/ask", response_model=AskResponse, summary="Answer a question with cited paragraphs")
     def ask(req: AskRequest) -> AskResponse:
         history = [t.model_dump() for t in req.history]
-        result = answerer.run(req.question, history=history, k=req.k, date_from=req.date_from,
-                              date_to=req.date_to, paper=req.paper or None)
+        try:
+            result = answerer.run(req.question, history=history, k=req.k, date_from=req.date_from,
+                                  date_to=req.date_to, paper=req.paper or None)
+        except InputError as exc:
+            if history and str(exc).startswith("the query is longer"):
+                # The follow-up rewritten with history is too long: say which fields made it so.
+                raise InputError(f"question + history: the follow-up rewritten with the last user turn of history "
+                                 f"is longer than {MAX_QUERY_CHARS} characters; shorten either") from None
+            raise
         return AskResponse(**result)
 
     @api.get("/issues", response_model=list[IssueInfo], summary="The indexed issues, newest first")
@@ -392,21 +452,32 @@ def serve(index_dir: str | Path | None = None, host: str = "127.0.0.1", port: in
     """
     import uvicorn
 
+    # Checked before anything is loaded: a token no client can send, or a server open to other
+    # machines with nothing guarding its writes, is a mistake to stop at, not to warn about.
+    token = check_token(os.environ.get("NEWSQA_TOKEN"))
+    if not token and not (host == "localhost" or is_loopback(host)):
+        raise InputError(f"refusing to listen on {host} without NEWSQA_TOKEN: other machines (or a reverse "
+                         "proxy) could then add and remove issues. Set NEWSQA_TOKEN, or bind 127.0.0.1")
     # No telemetry calls from a server that is meant to run offline.
     os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
     _log_to_stderr()
-    app = create_app(index_dir, model=model, sample=sample)
-    if not is_loopback(host) and not app.state.token:
-        log.warning("listening on %s without NEWSQA_TOKEN: uploads and deletes are refused from other machines", host)
-    url = _url(host, port)
+    app = create_app(index_dir, model=model, sample=sample, token=token or "")
 
     class _Server(uvicorn.Server):
         async def startup(self, sockets=None) -> None:
             await super().startup(sockets=sockets)
             if self.started:
+                bound = port
+                for server in getattr(self, "servers", []):  # the real port when asked for port 0
+                    for sock in server.sockets:
+                        bound = sock.getsockname()[1]
+                url = _url(host, bound)
                 print(f"newsqa: chat at {url}  (API docs at {url}api/docs)", flush=True)
 
-    server = _Server(uvicorn.Config(app, host=host, port=port, log_level="warning", access_log=False))
+    # Idle keep-alive longer than a proxy's or client pool's own (60 s for nginx's upstream
+    # keepalive_timeout): the server closing a pooled connection first resets a request in flight.
+    server = _Server(uvicorn.Config(app, host=host, port=port, log_level="warning", access_log=False,
+                                    timeout_keep_alive=KEEP_ALIVE_S))
     try:
         server.run()
     except SystemExit as exc:  # uvicorn exits when the port is taken

@@ -382,3 +382,128 @@ def test_schemathesis_finds_no_server_error(api, live_server, tmp_path):
             _upload(api, live_server, SAMPLE.read_bytes(), SAMPLE.name)
     assert run.returncode == 0, run.stdout[-6000:] + run.stderr[-2000:]
     assert {i["issue_id"] for i in api.get("/api/issues").json()} == before
+
+
+# ---------------------------------------------------------------------- hardening (#13)
+def _serve(index_dir: Path, log: Path, *args: str, token: str | None = None, env: dict | None = None,
+           wait: bool = True) -> subprocess.Popen | tuple[subprocess.Popen, str]:
+    """`newsqa serve` on a port the kernel picks (--port 0); returns the process and its base URL.
+
+    The URL is read from the line the server prints once it listens, so no port is ever guessed.
+    """
+    import os
+
+    from conftest import newsqa_command
+
+    environ = {k: v for k, v in os.environ.items() if not k.startswith("NEWSQA_")}
+    environ.update(HF_HUB_OFFLINE="1", GRADIO_ANALYTICS_ENABLED="False", PYTHONUNBUFFERED="1", **(env or {}))
+    if token is not None:
+        environ["NEWSQA_TOKEN"] = token
+    cmd = [*newsqa_command(), "serve", "--index-dir", str(index_dir), "--port", "0", *args]
+    with log.open("wb") as out:
+        process = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, env=environ, cwd=log.parent)
+    if not wait:
+        return process
+    deadline = time.monotonic() + 180
+    while time.monotonic() < deadline:
+        found = re.search(r"chat at (http://127\.0\.0\.1:\d+)/", log.read_text(errors="replace"))
+        if found:
+            return process, found.group(1)
+        if process.poll() is not None:
+            pytest.fail(f"newsqa serve exited with {process.returncode}:\n{log.read_text(errors='replace')}")
+        time.sleep(0.1)
+    process.kill()
+    pytest.fail(f"newsqa serve did not start:\n{log.read_text(errors='replace')}")
+
+
+def _stop(process: subprocess.Popen) -> None:
+    process.terminate()
+    try:
+        process.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
+@pytest.fixture(scope="module")
+def open_server(sample_index_dir, tmp_path_factory):
+    """A live server without NEWSQA_TOKEN (writes from this machine only) on a copy of the sample index."""
+    import shutil
+
+    base = tmp_path_factory.mktemp("open-server")
+    shutil.copytree(sample_index_dir, base / "index", ignore=shutil.ignore_patterns("write.lock"))
+    process, url = _serve(base / "index", base / "server.log", "--no-sample")
+    with httpx.Client(base_url=url, timeout=60) as client:
+        yield client
+    _stop(process)
+
+
+@pytest.mark.parametrize("header", [{"X-Real-IP": "8.8.8.8"}, {"Forwarded": "for=8.8.8.8"},
+                                    {"X-Forwarded-For": "8.8.8.8"}, {"X-Forwarded-Proto": "https"},
+                                    {"Via": "1.1 proxy"}])
+def test_without_a_token_a_proxied_write_is_refused(open_server, header):
+    """Behind a same-host proxy every client is 127.0.0.1: a forwarding header means "not this machine"."""
+    upload = open_server.post("/api/issues", headers=header,
+                              files={"file": ("hzrb-2023-08-02.txt", TEA_ISSUE.encode(), "text/plain")})
+    assert upload.status_code == 403, upload.text
+    assert "NEWSQA_TOKEN" in upload.json()["detail"] and next(iter(header)).lower() in upload.json()["detail"]
+    assert open_server.delete("/api/issues/zjrb-2023-08-01", headers=header).status_code == 403
+    assert [i["issue_id"] for i in open_server.get("/api/issues").json()] == ["zjrb-2023-08-01"]
+    # This machine itself, with no proxy in between, still may write.
+    assert open_server.delete("/api/issues/no-such-issue").status_code == 404
+
+
+def _serve_exit(tmp_path: Path, *args: str, token: str | None = None) -> tuple[int, str]:
+    """Run `newsqa serve` expecting it to refuse to start: (exit status, output)."""
+    process = _serve(tmp_path / "index", tmp_path / "serve.log", *args, token=token, wait=False)
+    try:
+        code = process.wait(timeout=90)  # a refusal comes before the model loads: ~1 s
+    except subprocess.TimeoutExpired:
+        _stop(process)
+        pytest.fail("newsqa serve started instead of refusing:\n" + (tmp_path / "serve.log").read_text())
+    return code, (tmp_path / "serve.log").read_text(errors="replace")
+
+
+def test_serve_refuses_a_public_host_without_a_token(tmp_path):
+    code, out = _serve_exit(tmp_path, "--host", "0.0.0.0")
+    assert code == 2 and "NEWSQA_TOKEN" in out and "0.0.0.0" in out and "Traceback" not in out
+    assert not (tmp_path / "index").exists() or not any((tmp_path / "index").iterdir())
+
+
+def test_a_non_ascii_token_is_refused_at_start_up(tmp_path):
+    code, out = _serve_exit(tmp_path, token="口令-2024")
+    assert code == 2 and "NEWSQA_TOKEN" in out and "ASCII" in out and "Traceback" not in out
+
+
+@pytest.mark.parametrize("history, question", [
+    ([{"role": "user" if n % 2 == 0 else "assistant", "content": "浙江电网" * 5000} for n in range(100)], "那福建呢？"),
+    ([{"role": "user", "content": "浙江电网用电负荷" * 62}], "那" + "最高用电负荷和全社会用电总量" * 35 + "呢"),
+])
+def test_a_long_history_names_the_field_and_limit(api, history, question):
+    response = api.post("/api/ask", json={"question": question, "history": history})
+    assert response.status_code == 422, response.text[:300]
+    detail = response.json()["detail"]
+    assert "history" in detail and "500" in detail, detail
+    assert not detail.startswith("the query"), detail
+
+
+def test_an_idle_kept_alive_connection_is_not_closed_after_5_s(live_server):
+    """uvicorn's default closes idle connections after 5 s: a pooled client or proxy then gets a reset."""
+    import http.client
+    from urllib.parse import urlsplit
+
+    url = urlsplit(live_server.url)
+    conn = http.client.HTTPConnection(url.hostname, url.port, timeout=30)
+    try:
+        conn.request("GET", "/api/health")
+        first = conn.getresponse()
+        first.read()
+        assert first.status == 200
+        sock = conn.sock
+        time.sleep(7)  # the idle time under test (the old limit was 5 s), not a synchronisation
+        conn.request("GET", "/api/health")
+        second = conn.getresponse()
+        second.read()
+        assert second.status == 200 and conn.sock is sock
+    finally:
+        conn.close()

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import gradio as gr
 
-from qa.api import MAX_UPLOAD_BYTES, SAMPLE_NAME, is_loopback, parse_upload, token_matches
+from qa.api import MAX_UPLOAD_BYTES, SAMPLE_NAME, local_writer_refusal, parse_upload, token_matches
 from qa.errors import NewsQAError
 
 log = logging.getLogger("newsqa.ui")
@@ -200,8 +200,8 @@ def build_chat(index, token: str | None = None, retriever=None, answerer=None, t
         client = request.client.host if request is not None and request.client else None
         if token and not token_matches(given_token, token):
             return finish("⚠️ 令牌不正确，未上传。")
-        if not token and not is_loopback(client):
-            return finish("⚠️ 未设置 NEWSQA_TOKEN 时只接受本机上传。")
+        if not token and local_writer_refusal(client, request.headers if request is not None else {}):
+            return finish("⚠️ 未设置 NEWSQA_TOKEN 时只接受本机（不经代理）上传。")
         if not file_path:
             return finish("⚠️ 请先选择一个文件（.txt / .md / .html）。")
         path = Path(file_path)
