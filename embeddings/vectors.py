@@ -319,15 +319,16 @@ class VectorIndex:
         return p
 
     # ------------------------------------------------------------------ persistence
-    def save(self, path: str | Path) -> None:
+    def save(self, path: str | Path, mode: int | None = None) -> None:
         """Write the index atomically and durably.
 
         The bytes go to a temporary file in the same directory, which is fsynced and renamed over
         ``path``; the directory is then fsynced. A failure leaves any previous file untouched and
-        no temporary file behind.
+        no temporary file behind (a killed process leaves ``<name>.tmp-*``: see ``temp_files``).
 
         Args:
             path: destination file.
+            mode: permission bits for the file (default: 0600, as ``mkstemp`` creates it).
 
         Raises:
             OSError or RuntimeError: the write failed (nothing was replaced).
@@ -335,6 +336,8 @@ class VectorIndex:
         path = Path(path)
         fd, tmp = tempfile.mkstemp(prefix=path.name + _TMP_PREFIX, dir=path.parent)
         try:
+            if mode is not None:
+                os.fchmod(fd, mode)
             os.close(fd)
             faiss.write_index(self.index, tmp)
             with open(tmp, "rb+") as f:
@@ -351,6 +354,16 @@ class VectorIndex:
             os.fsync(dir_fd)
         finally:
             os.close(dir_fd)
+
+    @staticmethod
+    def temp_files(directory: str | Path, prefix: str = "") -> list[Path]:
+        """Temporary files ``save`` left in a directory when its process was killed mid-write.
+
+        Args:
+            directory: where the index files are.
+            prefix: only temporary files of destinations whose name starts with this.
+        """
+        return sorted(p for p in Path(directory).iterdir() if p.name.startswith(prefix) and _TMP_PREFIX in p.name)
 
     def __repr__(self) -> str:
         return f"VectorIndex(dim={self.dim}, ntotal={self.ntotal}, factory={self.factory!r}, requested={self.requested_factory!r})"

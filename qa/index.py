@@ -215,6 +215,7 @@ class NewsIndex:
                             raise IndexLockedError(f"another process is writing to {self.dir}; try again later") from exc
                         time.sleep(0.1)
                 self._lock_fd = fd
+                self._drop_temp_files()
                 self._repair_if_needed()
             self._lock_depth += 1
             try:
@@ -398,8 +399,24 @@ class NewsIndex:
     def _save_vectors(self, index) -> str:
         gen = 1 + max([int(m.group(1)) for f in os.listdir(self.dir) if (m := _VECTOR_FILE.match(f))] or [0])
         name = f"vectors-{gen:06d}.faiss"
-        index.save(self.dir / name)
+        index.save(self.dir / name, mode=self._file_mode())
         return name
+
+    def _file_mode(self) -> int:
+        """The permission bits of every file the index writes: those SQLite gave the database
+        (0644 under the usual umask), so vector files are readable by exactly the same users."""
+        return os.stat(self._db_path).st_mode & 0o777
+
+    def _drop_temp_files(self) -> None:
+        """Under the write lock: delete vector files a killed write left half-written (as large as
+        the index; no other writer can be writing one now)."""
+        from embeddings import VectorIndex
+
+        for path in VectorIndex.temp_files(self.dir, prefix="vectors-"):
+            try:
+                path.unlink()
+            except FileNotFoundError:
+                pass
 
     def _drop_stale_vector_files(self) -> None:
         """Delete vector files older than the current and the previous one (a reader may hold that)."""

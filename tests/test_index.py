@@ -162,6 +162,21 @@ class TestNewsIndex:
             pass
         assert reopened.verify() == {"missing": [], "orphans": []}
 
+    def test_a_killed_writes_temporary_vector_file_is_cleaned_by_the_next_write(self, index_copy, tmp_path):
+        # What a write killed inside VectorIndex.save leaves: a temporary file as large as the index.
+        name = index_copy.stats()["vector_file"]
+        leftover = index_copy.dir / f"{name}.tmp-k1ll3d"
+        shutil.copyfile(index_copy.dir / name, leftover)
+        index_copy.add(_variant(tmp_path, "2023-08-09"))
+        assert not leftover.exists()
+        assert not [p.name for p in index_copy.dir.iterdir() if ".tmp-" in p.name]
+
+    def test_vector_files_and_database_have_one_file_mode(self, index_copy, tmp_path):
+        index_copy.add(_variant(tmp_path, "2023-08-10"))
+        modes = {p.name: p.stat().st_mode & 0o777 for p in index_copy.dir.iterdir()
+                 if p.name == DB_NAME or p.name.startswith("vectors-")}
+        assert len(modes) >= 2 and len(set(modes.values())) == 1, {k: oct(v) for k, v in modes.items()}
+
     def test_readonly_missing_index_is_a_clear_error(self, tmp_path):
         from qa.errors import NewsQAError
 
