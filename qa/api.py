@@ -255,6 +255,77 @@ def _too_large() -> str:
     return f"the upload is larger than {MAX_UPLOAD_BYTES // (1024 * 1024)} MB"
 
 
+TOKEN_COOKIE = "newsqa_token"  # the chat's token box copies the typed token here, for Gradio's uploads
+
+
+class GradioGuard:
+    """Guard the Gradio routes the chat mounts at /.
+
+    * ``POST /gradio_api/upload`` stores a file in Gradio's cache before any event runs (and
+      ``/gradio_api/file=`` serves it back): only a request that may write may upload, by the same
+      rule as the API's writes. The chat sends the token as the ``newsqa_token`` cookie, set
+      from its token box; other clients send ``Authorization: Bearer``.
+    * ``POST /gradio_api/call/…`` fails with a 500 (and a traceback in the log) on a body that
+      does not fit the endpoint: that becomes a 422 with one line.
+    """
+
+    def __init__(self, app, token: str | None):
+        self.app, self.token = app, token
+
+    async def __call__(self, scope, receive, send) -> None:
+        if scope["type"] != "http" or scope["method"] != "POST":
+            await self.app(scope, receive, send)
+            return
+        path = scope["path"]
+        if path.rstrip("/").endswith("/gradio_api/upload"):
+            refusal = self._upload_refusal(scope)
+            if refusal:
+                status, detail = refusal
+                log.warning("refused a Gradio upload from %s: %s", (scope.get("client") or ("?",))[0], detail)
+                await JSONResponse({"detail": detail}, status_code=status)(scope, receive, send)
+                return
+        elif "/gradio_api/call/" in path:
+            await self._call(scope, receive, send)
+            return
+        await self.app(scope, receive, send)
+
+    def _upload_refusal(self, scope) -> tuple[int, str] | None:
+        from starlette.requests import HTTPConnection
+
+        conn = HTTPConnection(scope)
+        if self.token:
+            scheme, _, given = conn.headers.get("authorization", "").partition(" ")
+            given = given.strip() if scheme.lower() == "bearer" else conn.cookies.get(TOKEN_COOKIE)
+            if token_matches(given, self.token):
+                return None
+            return 401, "uploads need the write token: type it into the 令牌 box first (or send 'Authorization: Bearer')"
+        refusal = local_writer_refusal(conn.client.host if conn.client else None, conn.headers)
+        return (403, refusal) if refusal else None
+
+    async def _call(self, scope, receive, send) -> None:
+        held: list = []
+
+        async def guarded_send(message) -> None:
+            if message["type"] == "http.response.start" and message["status"] == 500:
+                held.append(message)
+            elif held:
+                held.append(message)
+            else:
+                await send(message)
+
+        try:
+            await self.app(scope, receive, guarded_send)
+        except Exception as exc:  # noqa: BLE001 - what Gradio raised on a body it could not use
+            if not held:
+                raise
+            log.warning("refused a malformed Gradio call to %s: %s: %s", scope["path"], type(exc).__name__, exc)
+            detail = "the body does not fit this endpoint (its parameters are listed at /gradio_api/info)"
+            await JSONResponse({"detail": detail}, status_code=422)(scope, receive, send)
+            return
+        for message in held:  # a 500 without an exception: pass it on as it was
+            await send(message)
+
+
 def _status_for(exc: NewsQAError) -> int:
     if isinstance(exc, InputError):
         return 422
@@ -423,6 +494,7 @@ def create_app(index_dir: str | Path | None = None, model: str | None = None, to
     # Mounted last: the /api routes above take precedence over the catch-all mount at /.
     gr.mount_gradio_app(app, blocks, path="/", css=CHAT_CSS, max_file_size=MAX_UPLOAD_BYTES,
                         footer_links=["gradio", "settings"], show_error=True)
+    app.add_middleware(GradioGuard, token=token)
     return app
 
 

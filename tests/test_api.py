@@ -507,3 +507,10 @@ def test_an_idle_kept_alive_connection_is_not_closed_after_5_s(live_server):
         assert second.status == 200 and conn.sock is sock
     finally:
         conn.close()
+
+
+def test_without_a_token_a_proxied_gradio_upload_is_refused(open_server):
+    files = {"files": ("a.txt", TEA_ISSUE.encode(), "text/plain")}
+    proxied = open_server.post("/gradio_api/upload", files=files, headers={"X-Real-IP": "8.8.8.8"})
+    assert proxied.status_code == 403 and "x-real-ip" in proxied.json()["detail"]
+    assert open_server.post("/gradio_api/upload", files=files).status_code == 200  # this machine, no proxy

@@ -139,12 +139,13 @@ def test_upload_a_new_issue_then_ask_about_it(page, live_server, tmp_path, clean
     issue = tmp_path / "hzrb-2023-08-02.txt"
     issue.write_text(TEA_ISSUE, encoding="utf-8")
     page.get_by_role("button", name="上传新一期").click()
-    page.locator("#upload-file input[type=file]").set_input_files(str(issue))
-    page.locator("#upload-paper").locator("input, textarea").first.fill("hzrb")
-    page.locator("#upload-date").locator("input, textarea").first.fill("2023-08-02")
+    # The token first: the server stores the chosen file only for a client that may write.
     token_box = page.locator("#upload-token").locator("input, textarea")
     if live_server.token:
         token_box.first.fill(live_server.token)
+    page.locator("#upload-file input[type=file]").set_input_files(str(issue))
+    page.locator("#upload-paper").locator("input, textarea").first.fill("hzrb")
+    page.locator("#upload-date").locator("input, textarea").first.fill("2023-08-02")
     page.locator("#upload-button").click()
     cleanup.append("hzrb-2023-08-02")
     status = page.locator("#upload-status")
@@ -165,8 +166,8 @@ def test_wrong_token_is_refused_in_the_ui(page, live_server, tmp_path):
     issue = tmp_path / "wrong.txt"
     issue.write_text(TEA_ISSUE, encoding="utf-8")
     page.get_by_role("button", name="上传新一期").click()
-    page.locator("#upload-file input[type=file]").set_input_files(str(issue))
     page.locator("#upload-token").locator("input, textarea").first.fill("not-the-token")
+    page.locator("#upload-file input[type=file]").set_input_files(str(issue))
     page.locator("#upload-button").click()
     page.locator("#upload-status").get_by_text("令牌不正确").wait_for(timeout=ANSWER_TIMEOUT_MS)
     assert len(httpx.get(f"{live_server.url}/api/issues").json()) == 1
@@ -191,3 +192,31 @@ def test_newspaper_text_is_shown_as_text_never_as_markup(page, live_server, clea
     assert reply.locator("em, strong").count() == 0
     page.wait_for_timeout(500)  # a dialog, if any, would have fired by now
     assert not page.dialogs
+
+
+# ---------------------------------------------------------------------- Gradio routes (#13 point 4)
+def test_gradio_upload_needs_the_write_token(live_server):
+    """Gradio stores an upload (and serves it back) before any event checks the token: anonymous
+    file hosting unless the route itself is guarded."""
+    assert live_server.token
+    files = {"files": ("ls", b"\x7fELF" + bytes(range(256)) * 16, "application/octet-stream")}
+    anonymous = httpx.post(f"{live_server.url}/gradio_api/upload", files=files, timeout=60)
+    assert anonymous.status_code == 401, anonymous.text
+    assert "/" not in str(anonymous.json().get("detail", ""))[:1]  # a message, not a stored path
+    wrong = httpx.post(f"{live_server.url}/gradio_api/upload", files=files, timeout=60,
+                       headers={"Authorization": "Bearer wrong"}, cookies={"newsqa_token": "wrong"})
+    assert wrong.status_code == 401
+    allowed = httpx.post(f"{live_server.url}/gradio_api/upload", files=files, headers=live_server.auth, timeout=60)
+    assert allowed.status_code == 200 and len(allowed.json()) == 1
+    by_cookie = httpx.post(f"{live_server.url}/gradio_api/upload", files=files, timeout=60,
+                           cookies={"newsqa_token": live_server.token})
+    assert by_cookie.status_code == 200
+
+
+@pytest.mark.parametrize("body", [{"foo": 1}, {"data": 5}, {"message": 5}, {"message": "浙江", "k": "x" * 10}])
+def test_a_malformed_gradio_call_is_a_4xx(live_server, body):
+    before = live_server.output().count("Traceback")
+    response = httpx.post(f"{live_server.url}/gradio_api/call/v2/ask", json=body, timeout=60)
+    assert 400 <= response.status_code < 500, response.text
+    assert isinstance(response.json()["detail"], (str, list))
+    assert live_server.output().count("Traceback") == before

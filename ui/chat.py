@@ -12,7 +12,7 @@ from pathlib import Path
 
 import gradio as gr
 
-from qa.api import MAX_UPLOAD_BYTES, SAMPLE_NAME, local_writer_refusal, parse_upload, token_matches
+from qa.api import MAX_UPLOAD_BYTES, SAMPLE_NAME, TOKEN_COOKIE, local_writer_refusal, parse_upload, token_matches
 from qa.errors import NewsQAError
 
 log = logging.getLogger("newsqa.ui")
@@ -153,6 +153,12 @@ def example_questions(index, limit: int = 6) -> list[str]:
     return questions[:limit]
 
 
+_TOKEN_COOKIE_JS = f"""(token) => {{
+    document.cookie = "{TOKEN_COOKIE}=" + encodeURIComponent(token) + "; path=/; SameSite=Strict";
+    return [];
+}}"""
+
+
 def _clean(value: str | None) -> str | None:
     value = (value or "").strip()
     return value or None
@@ -205,11 +211,17 @@ def build_chat(index, token: str | None = None, retriever=None, answerer=None, t
         if not file_path:
             return finish("⚠️ 请先选择一个文件（.txt / .md / .html）。")
         path = Path(file_path)
-        if path.stat().st_size > MAX_UPLOAD_BYTES:
+        try:
+            data = path.read_bytes()
+        except FileNotFoundError:  # indexed (and deleted) already, or cleaned from Gradio's cache
+            return finish("⚠️ 请重新选择文件。")
+        # Gradio's copy is not kept: the issue is in the index now, or it is refused.
+        path.unlink(missing_ok=True)
+        if len(data) > MAX_UPLOAD_BYTES:
             return finish(f"⚠️ 文件超过 {MAX_UPLOAD_BYTES // (1024 * 1024)} MB。")
         progress(0, desc="解析中…")
         try:
-            issue = parse_upload(path.read_bytes(), path.name, paper=_clean(paper), date=_clean(date))
+            issue = parse_upload(data, path.name, paper=_clean(paper), date=_clean(date))
             total = max(1, len(issue.paragraphs))
             done = [0]
 
@@ -225,7 +237,8 @@ def build_chat(index, token: str | None = None, retriever=None, answerer=None, t
         log.info("%s %s from UI upload %s", result.status, result.issue_id, result.source)
         return finish(f"✅ {status}：{escape_text(result.issue_id)}（{result.articles} 篇文章，{result.paragraphs} 段）")
 
-    with gr.Blocks(title=title, analytics_enabled=False, fill_height=True) as demo:
+    # Files left in Gradio's cache (chosen but never indexed) are deleted after an hour.
+    with gr.Blocks(title=title, analytics_enabled=False, fill_height=True, delete_cache=(600, 3600)) as demo:
         gr.Markdown(f"## {title}\n根据已索引的报纸回答问题，并给出引用的原文段落。"
                     "JSON 接口见 [/api/docs](/api/docs)。")
         with gr.Sidebar(label="筛选", open=True):
@@ -246,13 +259,15 @@ def build_chat(index, token: str | None = None, retriever=None, answerer=None, t
             fill_height=False, concurrency_limit=8, api_name="ask",
         )
         with gr.Accordion("上传新一期", open=False, elem_id="upload-panel"):
+            # The token comes first: the file is sent to the server as soon as it is chosen, and
+            # the server stores it only for a client that may write (qa.api.GradioGuard).
+            up_token = gr.Textbox(label="令牌（NEWSQA_TOKEN，先填写再选择文件）", type="password", max_lines=1,
+                                  visible=bool(token), elem_id="upload-token")
             file = gr.File(label="报纸文件（.txt / .md / .html，≤ 20 MB）", file_types=UPLOAD_TYPES,
                            type="filepath", elem_id="upload-file")
             with gr.Row():
                 up_paper = gr.Textbox(label="报纸名（可选）", max_lines=1, elem_id="upload-paper")
                 up_date = gr.Textbox(label="日期（可选，YYYY-MM-DD）", max_lines=1, elem_id="upload-date")
-                up_token = gr.Textbox(label="令牌（NEWSQA_TOKEN）", type="password", max_lines=1,
-                                      visible=bool(token), elem_id="upload-token")
             up_button = gr.Button("上传并索引", variant="primary", elem_id="upload-button")
             status = gr.Markdown(elem_id="upload-status")
         with gr.Accordion("已索引的报纸", open=False, elem_id="issues-panel"):
@@ -260,6 +275,8 @@ def build_chat(index, token: str | None = None, retriever=None, answerer=None, t
                                  elem_id="issues-table")
         up_button.click(upload, [file, up_paper, up_date, up_token], [status, table, paper],
                         concurrency_limit=1, api_visibility="private")
+        # The browser sends the typed token with its file uploads as a same-site cookie.
+        up_token.input(None, [up_token], None, js=_TOKEN_COOKIE_JS, api_visibility="private")
         # Issues added over the API since the page was built show up on the next page load.
         demo.load(lambda: (issue_rows(index), gr.update(choices=papers_of(index))), None, [table, paper],
                   api_visibility="private")
