@@ -225,40 +225,96 @@ class TestIndexCommand:
         assert out.returncode == 2 and "precision" in out.stderr and "Traceback" not in out.stderr
 
 
-class TestCrashSafety:
-    """Kill -9 `newsqa index` at random moments; the index must open and hold whole issues only."""
+# A writer that stops after each os.fsync and os.replace of a write (all of which come before its
+# SQLite commit) until told "go" on stdin: the test can kill it there, inside the write, every time.
+_PAUSING_WRITER = r"""
+import os, sys
+from pathlib import Path
 
-    def test_kill_at_random_points(self, tmp_path):
-        files = tmp_path / "issues"
-        files.mkdir()
-        # different text per issue so that every issue really embeds
-        for day in range(2, 6):
-            text = SAMPLE.read_text(encoding="utf-8").replace("浙江", f"浙江{day}号")
-            (files / f"zjrb-2023-08-{day:02d}.txt").write_text(text, encoding="utf-8")
+real_fsync, real_replace = os.fsync, os.replace
+
+def pause(what):
+    sys.stdout.write(what + "\n")
+    sys.stdout.flush()
+    if sys.stdin.readline() != "go\n":
+        os._exit(3)
+
+def fsync(fd):
+    real_fsync(fd)
+    pause("fsync")
+
+def replace(src, dst, *args, **kwargs):
+    real_replace(src, dst, *args, **kwargs)
+    pause("replace " + os.path.basename(str(dst)))
+
+os.fsync, os.replace = fsync, replace
+
+from qa.index import NewsIndex
+from qa.parse import parse_issue
+
+with NewsIndex(sys.argv[1]) as index:
+    print("ready", flush=True)
+    # One write per issue, as a small batch would be: several writes to kill inside.
+    index.add_many([parse_issue(Path(f)) for f in sys.argv[2:]], batch_paragraphs=1)
+print("done", flush=True)
+"""
+
+
+class TestCrashSafety:
+    """Kill -9 a writer inside its writes (and at random moments); the index must open and hold
+    whole issues only, and every write that did commit must still be there."""
+
+    def test_kill_inside_writes(self, tmp_path):
         index_dir = tmp_path / "idx"
-        env = {**os.environ, "HF_HUB_OFFLINE": "1"}
-        t0 = time.monotonic()
-        subprocess.run([*NEWSQA, "index", SAMPLE, "--index-dir", index_dir, "-q"], check=True, env=env,
-                       capture_output=True)
-        full = time.monotonic() - t0
+        with NewsIndex(index_dir) as index:
+            index.add(SAMPLE)
+        expected = {"zjrb-2023-08-01": len(parse_issue(SAMPLE).paragraphs)}
+        env = {**os.environ, "HF_HUB_OFFLINE": "1", "PYTHONPATH": str(Path(__file__).resolve().parent.parent)}
         rng = random.Random(20230801)
-        seen_partial = False
-        for _round in range(6):
-            proc = subprocess.Popen([*NEWSQA, "index", files, "--index-dir", index_dir, "-q"], env=env,
-                                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-            time.sleep(rng.uniform(0.2, max(0.5, full * 3)))
-            proc.send_signal(signal.SIGKILL)
-            proc.wait()
+        files: list[Path] = []
+        mid_write, rounds = 0, 8
+        for round_ in range(rounds):
+            new = []
+            for n in range(2):  # different text per issue, so that every issue really embeds
+                day = 2 + 2 * round_ + n
+                text = SAMPLE.read_text(encoding="utf-8").replace("浙江", f"浙江{day}号")
+                path = tmp_path / f"zjrb-2023-{8 + day // 28:02d}-{1 + day % 28:02d}.txt"
+                path.write_text(text, encoding="utf-8")
+                new.append(path)
+                expected[issue_key(parse_issue(path))] = len(parse_issue(path).paragraphs)
+            files += new
+            before = _consistent(index_dir)
+            # Each issue is one write of three pauses (temporary file fsynced, renamed, directory
+            # fsynced); a target past the last pause lets the run finish. Round 0 kills at random.
+            target = 0 if round_ == 0 else rng.randint(1, 7)
+            proc = subprocess.Popen([sys.executable, "-c", _PAUSING_WRITER, str(index_dir), *map(str, new)],
+                                    env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                    stderr=subprocess.DEVNULL, text=True)
+            pauses, killed_inside = 0, False
+            for line in proc.stdout:
+                if line.startswith("ready") and target == 0:
+                    time.sleep(rng.uniform(0.0, 2.0))  # somewhere in the embedding or the write
+                    break
+                if line.startswith(("fsync", "replace")):
+                    pauses += 1
+                    if pauses == target:
+                        killed_inside = True
+                        break
+                    proc.stdin.write("go\n")
+                    proc.stdin.flush()
+            proc.kill()
+            proc.wait(timeout=60)
+            mid_write += killed_inside
             issues = _consistent(index_dir)
-            assert "zjrb-2023-08-01" in issues
-            seen_partial |= 1 < len(issues) < 5
-            # every stored issue is whole: the paragraph count of a full parse
-            for issue_id, n in issues.items():
-                assert n == len(parse_issue(files / f"{issue_id}.txt" if issue_id != "zjrb-2023-08-01" else SAMPLE).paragraphs)
-        final = subprocess.run([*NEWSQA, "index", files, "--index-dir", index_dir, "-q"], env=env,
-                               capture_output=True, text=True)
+            assert set(before) <= set(issues), "a committed issue was lost"
+            for issue_id, n in issues.items():  # every stored issue is whole
+                assert n == expected[issue_id], (issue_id, n)
+        assert mid_write >= 5, f"only {mid_write} of {rounds} kills landed inside a write"
+        final = subprocess.run([sys.executable, "-m", "qa.cli", "index", *map(str, files), "--index-dir", index_dir,
+                                "-q"], env=env, capture_output=True, text=True)
         assert final.returncode == 0, final.stderr
-        assert len(_consistent(index_dir)) == 5
+        assert _consistent(index_dir) == expected
+        assert not [p.name for p in index_dir.iterdir() if ".tmp-" in p.name]
 
 
 class TestConcurrentRead:
