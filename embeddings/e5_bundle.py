@@ -200,6 +200,48 @@ class E5Tokenizer:
         encs = self._tok.encode_batch([self.normalize(t) for t in texts], add_special_tokens=False)
         return [[self.bos, *e.ids[: max_tokens - 2], self.eos] for e in encs]
 
+    def encode_with_offsets(self, texts: list[str]) -> list[tuple[list[int], list[tuple[int, int]]]]:
+        """Token ids of each text (no special tokens) with each token's character span in that text.
+
+        The normaliser maps one character to zero or more, collapses double spaces and adds a
+        leading metaspace; each normalised character remembers the source character it came from,
+        so a span taken from token offsets slices the original text (what a reader's answer must do).
+
+        Args:
+            texts: raw texts.
+
+        Returns:
+            One ``(ids, spans)`` pair per text; ``spans[i]`` is ``(start, end)`` in the raw text
+            (a token made only of the leading metaspace gets an empty span).
+        """
+        normalised, origins = [], []
+        for text in texts:
+            out, origin = [_METASPACE], [0]
+            for i, ch in enumerate(text):
+                mapped = self._table_map(ch).replace(" ", _METASPACE)
+                for m in mapped:
+                    if m == _METASPACE and out[-1] == _METASPACE:
+                        continue  # "  " → " ", as normalize() does
+                    out.append(m)
+                    origin.append(i)
+            origin.append(len(text))
+            normalised.append("".join(out))
+            origins.append(origin)
+        encs = self._tok.encode_batch(normalised, add_special_tokens=False)
+        result = []
+        for enc, origin, norm in zip(encs, origins, normalised):
+            spans = []
+            for start, end in enc.offsets:
+                # skip a leading metaspace, which belongs to no source character
+                while start < end and norm[start] == _METASPACE:
+                    start += 1
+                spans.append((origin[start], origin[end - 1] + 1) if start < end else (origin[start], origin[start]))
+            result.append((list(enc.ids), spans))
+        return result
+
+    def _table_map(self, ch: str) -> str:
+        return ch.translate(self._table)
+
 
 _NAMES: dict[Path, str] = {}
 

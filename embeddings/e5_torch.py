@@ -105,16 +105,22 @@ class _Bert:
         bundle: the parsed weights.
         precision: the linear layers' arithmetic, "int8", "bf16" or "fp32".
         attention_bf16: run attention in bfloat16 (where the CPU has it natively).
+        overrides: float32 tensors by bundle name ("l3.q.w") that replace the bundle's, e.g. a
+            fine-tuned reader's layers.
     """
 
-    def __init__(self, bundle, precision: str, attention_bf16: bool):
+    def __init__(self, bundle, precision: str, attention_bf16: bool, overrides: dict | None = None):
         import torch
 
         self.torch = torch
         self.b = bundle
         h, f = bundle.hidden, bundle.ffn
 
+        overrides = overrides or {}
+
         def t(name, shape=None):
+            if name in overrides:
+                return overrides[name].reshape(shape) if shape else overrides[name].reshape(-1)
             return torch.from_numpy(bundle.tensor(name, shape))
 
         self.pos = t("emb.pos").view(bundle.max_positions, h)
@@ -149,6 +155,12 @@ class _Bert:
 
     def __call__(self, ids: list[list[int]]) -> np.ndarray:
         """Mean-pooled (not normalised) embeddings for a batch of id lists."""
+        x, m = self.states(ids)
+        mf = m.unsqueeze(-1).float()
+        return ((x * mf).sum(1) / mf.sum(1)).numpy()
+
+    def states(self, ids: list[list[int]]):
+        """The last layer's token states (n, longest, hidden) and the mask of real tokens."""
         b = self.b
         F = self.torch.nn.functional
         h, heads = b.hidden, b.heads
@@ -164,8 +176,7 @@ class _Bert:
             x = F.layer_norm(x, (h,), *ly["aln"], eps=b.eps)
             x.add_(ly["fo"](ly["fi"](x)))
             x = F.layer_norm(x, (h,), *ly["oln"], eps=b.eps)
-        mf = m.unsqueeze(-1).float()
-        return ((x * mf).sum(1) / mf.sum(1)).numpy()
+        return x, m
 
 
 class E5TorchEncoder:
