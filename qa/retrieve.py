@@ -112,19 +112,15 @@ class HybridRetriever:
         s = self.settings
         depth = max(s.depth, k)
         filters = dict(date_from=date_from, date_to=date_to, paper=paper)
-        # The keyword list needs no query vector: it runs beside the model and FAISS (SQLite,
-        # torch and FAISS release the GIL), so a hybrid search costs about the slower of the two.
-        keyword = None
-        if self.mode in ("hybrid", "bm25"):
-            keyword = _pool().submit(self.index.keyword_search, query, depth, **filters)
-        rankings, weights = [], []
-        if self.mode in ("hybrid", "dense"):
-            qvec = self.index.query_vector(normalize(query))
-            rankings.append([pid for pid, _ in self.index.dense_search(qvec, depth, **filters)])
-            weights.append(s.dense_weight)
-        if keyword is not None:
-            rankings.append([pid for pid, _ in keyword.result()])
-            weights.append(s.keyword_weight)
+        # The lists are read in several transactions (and the keyword list on another thread): a
+        # write committed meanwhile would show part of an issue, found by one list and not yet by
+        # the other. Read them again then, so that a search sees each issue whole or not at all.
+        qvec = None
+        for _attempt in range(5):
+            generation = self._generation()
+            rankings, weights, qvec = self._rankings(query, qvec, depth, filters)
+            if self._generation() == generation:
+                break
         fused = reciprocal_rank_fusion(rankings, weights, s.rrf_k)
         ranked = sorted(fused.items(), key=lambda kv: -kv[1])
         if s.rerank and ranked:
@@ -139,3 +135,28 @@ class HybridRetriever:
             if pid in meta:  # a paragraph removed between the two reads is dropped, not half-shown
                 results.append({"rank": len(results) + 1, "score": round(score, 6), **meta[pid]})
         return results
+
+    def _rankings(self, query: str, qvec, depth: int, filters: dict):
+        """The dense and keyword lists of paragraph ids, their fusion weights, and the query vector
+        (embedded here when ``qvec`` is None and the mode needs one)."""
+        s = self.settings
+        # The keyword list needs no query vector: it runs beside the model and FAISS (SQLite,
+        # torch and FAISS release the GIL), so a hybrid search costs about the slower of the two.
+        keyword = None
+        if self.mode in ("hybrid", "bm25"):
+            keyword = _pool().submit(self.index.keyword_search, query, depth, **filters)
+        rankings, weights = [], []
+        if self.mode in ("hybrid", "dense"):
+            if qvec is None:
+                qvec = self.index.query_vector(normalize(query))
+            rankings.append([pid for pid, _ in self.index.dense_search(qvec, depth, **filters)])
+            weights.append(s.dense_weight)
+        if keyword is not None:
+            rankings.append([pid for pid, _ in keyword.result()])
+            weights.append(s.keyword_weight)
+        return rankings, weights, qvec
+
+    def _generation(self) -> int | None:
+        """A number that changes whenever a write to the index commits (SQLite's data_version)."""
+        db = getattr(self.index, "read_db", None)
+        return db.execute("PRAGMA data_version").fetchone()[0] if db is not None else None

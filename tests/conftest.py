@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -17,6 +18,43 @@ ROOT = Path(__file__).resolve().parent.parent
 SAMPLE = ROOT / "qa" / "samples" / "zjrb-2023-08-01.txt"
 SERVER_TOKEN = "test-token-0123456789"
 SERVER_START_TIMEOUT = 180.0
+SETTINGS_PREFIX = "NEWSQA_"  # every setting newsqa reads from the environment starts so (README)
+
+
+# ---------------------------------------------------------------------- settings
+def clean_env(**extra: str) -> dict[str, str]:
+    """This process's environment without any NEWSQA_* setting, plus ``extra``: for subprocesses.
+
+    A NEWSQA_LLM_URL, NEWSQA_PRECISION, NEWSQA_THREADS or NEWSQA_INDEX of the shell that runs the
+    tests must not reach a server or a CLI run (int8 alone drops a quality floor); a test that
+    wants a setting passes it here.
+    """
+    env = {k: v for k, v in os.environ.items() if not k.startswith(SETTINGS_PREFIX)}
+    env.update(HF_HUB_OFFLINE="1")
+    env.update(extra)
+    return env
+
+
+def _drop_settings() -> dict[str, str]:
+    return {k: os.environ.pop(k) for k in [k for k in os.environ if k.startswith(SETTINGS_PREFIX)]}
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _no_settings_for_the_session():
+    """No NEWSQA_* setting from the shell reaches the session's indexes and servers (set up first)."""
+    saved = _drop_settings()
+    yield
+    _drop_settings()
+    os.environ.update(saved)
+
+
+@pytest.fixture(autouse=True)
+def _no_settings_in_a_test():
+    """Each test starts without NEWSQA_* settings, and one a test (or an in-process `newsqa`
+    command, which writes --threads and --precision there) leaves behind is dropped after it."""
+    _drop_settings()
+    yield
+    _drop_settings()
 
 
 # ---------------------------------------------------------------------- index
@@ -44,7 +82,7 @@ def gallery_index_dir(tmp_path_factory) -> Path:
     """An index of the sample issue and the test gallery (what the question sets ask about)."""
     directory = tmp_path_factory.mktemp("gallery-index")
     run = subprocess.run([*newsqa_command(), "index", "--index-dir", str(directory), *(str(DATA / f) for f in GALLERY)],
-                         capture_output=True, text=True, timeout=600)
+                         capture_output=True, text=True, timeout=600, env=clean_env())
     assert run.returncode == 0, run.stderr
     return directory
 
@@ -55,11 +93,11 @@ def archive_index_dir(gallery_index_dir, tmp_path_factory) -> Path:
     base = tmp_path_factory.mktemp("archive")
     issues = base / "issues"
     built = subprocess.run([sys.executable, str(ROOT / "bench" / "distractors.py"), str(issues), "--paragraphs", "2000"],
-                           capture_output=True, text=True, timeout=300)
+                           capture_output=True, text=True, timeout=300, env=clean_env())
     assert built.returncode == 0, built.stderr
     directory = copy_index(gallery_index_dir, base / "index")
     run = subprocess.run([*newsqa_command(), "index", "--index-dir", str(directory), *map(str, sorted(issues.glob("*.txt")))],
-                         capture_output=True, text=True, timeout=1200)
+                         capture_output=True, text=True, timeout=1200, env=clean_env())
     assert run.returncode == 0, run.stderr
     return directory
 
@@ -78,10 +116,20 @@ def index_copy(sample_index_dir, tmp_path) -> Path:
 
 # ---------------------------------------------------------------------- live server
 def free_port() -> int:
-    """A TCP port on 127.0.0.1 that is free right now."""
+    """A TCP port on 127.0.0.1 that is free right now, and may be taken by anyone a moment later:
+    for a port that must stay dead use ``dead_port``; a server is best started on port 0."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
+
+
+@pytest.fixture()
+def dead_port() -> int:
+    """A port on 127.0.0.1 where a connection is refused for the whole test: it is held bound by
+    this fixture and never listened on, so no other process can start serving on it meanwhile."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        yield sock.getsockname()[1]
 
 
 def newsqa_command() -> list[str]:
@@ -119,7 +167,10 @@ class LiveServer:
 
 
 def start_server(index_dir: Path, log: Path, token: str | None = None, sample: bool = True) -> LiveServer:
-    """Start `newsqa serve` on a free port and wait until /api/health answers.
+    """Start `newsqa serve` on a port the kernel picks (--port 0) and wait until it answers there.
+
+    The port is read from the line the server prints once it listens: no port is picked free,
+    released and then hoped to be still free when the server binds it.
 
     Args:
         index_dir: the index directory to serve.
@@ -129,27 +180,28 @@ def start_server(index_dir: Path, log: Path, token: str | None = None, sample: b
     """
     import httpx
 
-    port = free_port()
-    env = {k: v for k, v in os.environ.items() if k != "NEWSQA_TOKEN"}
-    env.update(HF_HUB_OFFLINE="1", GRADIO_ANALYTICS_ENABLED="False", PYTHONUNBUFFERED="1")
+    env = clean_env(GRADIO_ANALYTICS_ENABLED="False", PYTHONUNBUFFERED="1")
     if token:
         env["NEWSQA_TOKEN"] = token
-    cmd = newsqa_command() + ["serve", "--index-dir", str(index_dir), "--host", "127.0.0.1", "--port", str(port)]
+    cmd = newsqa_command() + ["serve", "--index-dir", str(index_dir), "--host", "127.0.0.1", "--port", "0"]
     if not sample:
         cmd.append("--no-sample")
     with log.open("wb") as out:
         process = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, env=env, cwd=log.parent)
-    server = LiveServer(f"http://127.0.0.1:{port}", index_dir, token, log, process)
+    server = LiveServer("", index_dir, token, log, process)
     deadline = time.monotonic() + SERVER_START_TIMEOUT
     while time.monotonic() < deadline:
         if process.poll() is not None:
             pytest.fail(f"newsqa serve exited with {process.returncode}:\n{server.output()}")
-        try:
-            if httpx.get(f"{server.url}/api/health", timeout=2).status_code == 200:
-                return server
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.3)
+        found = re.search(r"chat at (http://127\.0\.0\.1:\d+)/", server.output())
+        if found:
+            server.url = found.group(1)
+            try:
+                if httpx.get(f"{server.url}/api/health", timeout=2).status_code == 200:
+                    return server
+            except httpx.HTTPError:
+                pass
+        time.sleep(0.3)  # polling interval, not synchronisation
     server.stop()
     pytest.fail(f"newsqa serve did not answer within {SERVER_START_TIMEOUT:.0f} s:\n{server.output()}")
 
@@ -159,7 +211,8 @@ def live_server(tmp_path_factory) -> LiveServer:
     """One `newsqa serve` for the session with NEWSQA_TOKEN set, started on an empty index directory
     as on a fresh machine: it indexes the bundled sample before it answers.
 
-    Tests that add issues to it remove them again, so the sample stays the only issue.
+    Tests that add issues to it remove them again; none counts on the sample being the only issue
+    (a leftover of one failed test must not fail the others).
     """
     base = tmp_path_factory.mktemp("live-server")
     server = start_server(base / "index", base / "server.log", token=SERVER_TOKEN, sample=True)

@@ -23,6 +23,7 @@ class Script:
     status: int = 200
     raw: bytes | None = None  # sent verbatim instead of a chat completion
     delay: float = 0.0
+    finish_reason: str = "stop"  # "length": the reply was cut off by max_tokens
     requests: list[dict] = field(default_factory=list)
 
 
@@ -50,7 +51,7 @@ class _Handler(BaseHTTPRequestHandler):
                         {
                             "index": 0,
                             "message": {"role": "assistant", "content": script.content},
-                            "finish_reason": "stop",
+                            "finish_reason": script.finish_reason,
                         }
                     ],
                     "usage": {"prompt_tokens": 1, "completion_tokens": 1, "total_tokens": 2},
