@@ -87,11 +87,17 @@ class TestHybridRetriever:
             HybridRetriever(gallery, mode="sparse")
 
     def test_rerank_setting_changes_only_the_order(self, gallery):
+        """The reranker reorders the head of the fused list (its depth, 20): the same passages come back, in another order."""
         query = "浙能集团的董事长是谁？"
-        plain = HybridRetriever(gallery, RetrieverSettings(rerank=False)).run(query, k=10)
-        reranked = HybridRetriever(gallery, RetrieverSettings(rerank=True)).run(query, k=10)
+        depth = RetrieverSettings().rerank_depth
+        plain = HybridRetriever(gallery, RetrieverSettings(rerank=False)).run(query, k=depth)
+        reranked = HybridRetriever(gallery, RetrieverSettings(rerank=True)).run(query, k=depth)
         assert "胡仲明" in reranked[0]["text"]
-        assert len(plain) == len(reranked) == 10
+        plain_ids = [r["paragraph_id"] for r in plain]
+        reranked_ids = [r["paragraph_id"] for r in reranked]
+        assert len(plain_ids) == len(set(plain_ids)) == depth
+        assert sorted(reranked_ids) == sorted(plain_ids)  # the same set of passages
+        assert reranked_ids != plain_ids  # and the setting does change their order here
 
 
 class TestLexicalReranker:
