@@ -357,13 +357,42 @@ def _continues(prev: _Block, line: _Block, width: int | None) -> bool:
     return prev.kind == "body" or (len(prev.text) >= 20 and line.kind == "body")
 
 
-def _wrap_width(lengths: list[int]) -> int | None:
-    """The width a file was hard-wrapped at: a line length most lines share, else None."""
-    counts = Counter(n for n in lengths if n >= 10)
+def _wrap_width(rows: list[tuple[str, int, bool]]) -> int | None:
+    """The width a file was hard-wrapped at, else None.
+
+    Args:
+        rows: each non-blank line's trimmed text, blank lines above it, and whether it is
+            indented; structural lines (credits, captions, furniture, end notes) are left out
+            by the caller, as a wrap never produces them.
+
+    Returns:
+        A line length most lines share and next to none exceed, unless most indented lines
+        end a sentence (each is a whole paragraph), most lines of that length end a sentence (a wrap falls mid-sentence, while short pages of whole
+        paragraphs can share a length by chance) or, where paragraphs are indented, a flush
+        line follows a line shorter than that (a wrapped paragraph goes on flush after a full
+        line; a web page's flush lines are its headlines, after anything).
+    """
+    lines = [text for text, _, _ in rows]
+    indented = [text for text, _, ind in rows if ind]
+    if indented and sum(1 for t in indented if ends_complete(t)) * 2 > len(indented):
+        return None  # indented lines that end sentences are whole paragraphs, one a line (a web page)
+    counts = Counter(len(t) for t in lines if len(t) >= 10)
     if not counts:
         return None
     width, count = counts.most_common(1)[0]
-    return width if count >= 3 and count * 4 >= len(lengths) else None
+    # Five full lines at least: three lines of one length are a coincidence on a short page.
+    if count < 5 or count * 4 < len(lines):
+        return None
+    complete = sum(1 for t in lines if len(t) == width and ends_complete(t))
+    longer = sum(1 for t in lines if len(t) > width + 1)  # a wrapped file has next to no line past its width
+    if complete * 2 >= count or longer * 10 > len(lines):
+        return None
+    if any(indented for _, _, indented in rows):
+        flush = [k for k in range(1, len(rows)) if not rows[k][2] and rows[k][1] == 0]
+        after_full = sum(1 for k in flush if len(rows[k - 1][0]) >= width - 2)
+        if after_full * 10 < len(flush) * 9:
+            return None
+    return width
 
 
 def _merge_lines(rows: list[tuple[_Block, int, bool]], width: int | None) -> list[tuple[_Block, int, bool]]:
@@ -408,7 +437,8 @@ def text_blocks(text: str) -> list[_Block]:
         else:
             blank_run += 1
         pos += len(line) + 1
-    width = _wrap_width([b.spans[0][1] - b.spans[0][0] for b, _, _ in rows])
+    width = _wrap_width([(b.text, gap, indented) for b, gap, indented in rows
+                         if b.kind in ("body", "heading", "kicker")])
     if width:
         rows = _merge_lines(rows, width)
     if not _mostly_adjacent(rows):
@@ -564,7 +594,9 @@ class _Builder:
             article.dateline = block.dateline
         article.paragraphs.append(par)
         self.profiles[id(article)].update(_bigrams(block.text))
-        self.pending = None if ends_complete(block.text) else par
+        # On a web page every indented line is a whole paragraph: none continues in the next block.
+        complete = ends_complete(block.text) or (self.indent_layout and block.indented)
+        self.pending = None if complete else par
 
     def _join(self, block: _Block) -> None:
         """Glue a block onto the pending paragraph: the same paragraph across a column break."""
@@ -797,7 +829,8 @@ class _Builder:
             self._append(self._new_article(None), b)
             return
         if cur is None or id(cur) in self.photos:
-            target = self._resume(self._run_text(i), None) or self._new_article(None)
+            resumed = None if self.indent_layout else self._resume(self._run_text(i), None)
+            target = resumed or self._new_article(None)
             self._activate(target)
             self._append(target, b)
             return
@@ -826,13 +859,15 @@ class _Builder:
         b, cur = self.blocks[i], self.current
         if cur is None or id(cur) in self.photos:
             return False
-        if b.hint == "section":
+        if b.hint == "section" or _SUBHEAD.match(b.text):  # "◆山东" is marked as a subhead
             return True
         nxt = self.blocks[i + 1] if i + 1 < len(self.blocks) else None
         if not _heading_shape(b.text) or nxt is None:
             return False
         if nxt.kind not in ("body", "heading", "caption", "credit"):
             return False
+        if self.indent_layout:  # a web page has no column breaks, so no fragments either
+            return True
         # A short line that jieba reads into the next paragraph is a fragment, not a heading.
         return not (nxt.kind == "body" and not nxt.dateline and _word_across(b.text, nxt.text))
 
@@ -846,9 +881,11 @@ class _Builder:
         b, cur = self.blocks[i], self.current
         assert cur is not None
         run = self._run_text(i + 1) if self._kind(i + 1) == "body" else ""
-        other, other_sim = self._best_open(run, cur) if run else (None, 0.0)
+        # A web page shows each article whole: nothing is interrupted, so nothing resumes.
+        other, other_sim = self._best_open(run, cur) if run and not self.indent_layout else (None, 0.0)
         if other is not None and other_sim > max(2 * self._sim(run, cur), FIT):
-            fragment = self.pending is None and self._sim(b.text, cur) > self._sim(b.text, other)
+            fragment = (self.pending is None and not _SUBHEAD.match(b.text)
+                        and self._sim(b.text, cur) > self._sim(b.text, other))
             if fragment:
                 self._append(cur, b)  # a short unterminated last line, not a heading
             self._finish_flow()

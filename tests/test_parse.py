@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 import shutil
 from pathlib import Path
 
@@ -14,7 +15,7 @@ from hypothesis import strategies as st
 from qa.document import Article, Issue, Paragraph
 from qa.errors import InputError
 from qa.parse import ends_complete, join_evidence, page_marker, parse_issue
-from qa.textio import detect_format, read_issue_text
+from qa.textio import detect_format, markdown_segments, read_issue_text
 
 DATA = Path(__file__).resolve().parent / "data"
 SAMPLE = DATA / "zjrb-2023-08-01.txt"
@@ -646,3 +647,260 @@ class TestProperties:
     def test_html_like(self, parts):
         _parse_or_input_error("<html>\n" + "".join(parts), source="x.html")
         _parse_or_input_error("\n".join(parts) + "\n", source="x.md")
+
+
+# ---------------------------------------------------------------------- real e-paper layouts (#16)
+FURNITURE = ("版式设计", "责编", "数据来源", "更多精彩", "图片说明")
+
+
+def check_structure(issue: Issue) -> None:
+    """No article without text, no furniture in any paragraph, every caption cited like a paragraph."""
+    check_offsets(issue)
+    for a in issue.articles:
+        assert a.paragraphs or a.figures, a  # a photo article has captions and no body
+        assert not any(word in p.text for p in a.paragraphs + a.figures for word in FURNITURE)
+        assert all(p.kind == "body" for p in a.paragraphs)
+        assert all(p.kind == "caption" and p.section == "图片说明" for p in a.figures)
+        captions = iter(a.captions)  # each figure is one of the captions, in order, less any credit at its end
+        assert all(any(c.startswith(f.text) for c in captions) for f in a.figures), a
+
+
+def body_lines(path: Path) -> list[str]:
+    """The lines of a web-form file that are indented body paragraphs (not subheads)."""
+    lines = path.read_bytes().decode("utf-8").split("\r\n")
+    return [ln.strip() for ln in lines if ln.startswith("\u3000\u3000") and not ln.strip().startswith(("◆", "（"))]
+
+
+@pytest.fixture(scope="module")
+def web() -> Issue:
+    return parse_issue(DATA / "web-2024-01-22.txt")
+
+
+class TestWebPage:
+    """One page of a national daily as its e-paper site shows it: CRLF, indented paragraphs."""
+
+    def test_file_is_the_web_form(self):
+        raw = (DATA / "web-2024-01-22.txt").read_bytes().decode("utf-8")
+        assert raw.count("\r\n") == raw.count("\n") and raw.count("\r\n\u3000\u3000") >= 10
+
+    def test_headline_stacks(self, web):
+        assert [(a.kicker, a.title, a.subtitle) for a in web.articles] == [
+            ("焕然一新的村庄，处处是幸福的笑脸", "乡村振兴绘就和美新画卷", None),  # empty 副题 slot
+            ("汪洋在纪念光彩事业发起实施二十五周年座谈会上强调", "推动新时代光彩事业持之以恒、创新发展", None),
+            (None, "数字经济发展动能强劲", "全年软件业务收入突破12万亿元"),  # empty 引题 slot
+        ]
+
+    def test_paragraphs_are_the_indented_lines(self, web):
+        assert [len(a.paragraphs) for a in web.articles] == [5, 3, 3]
+        assert [p.text for p in web.paragraphs if p.kind == "body"] == body_lines(DATA / "web-2024-01-22.txt")
+
+    def test_end_byline_and_datelines(self, web):
+        village, meeting, software = web.articles
+        assert village.byline == "本报记者王沛、李茂颖、申智林、方圆" and village.dateline is None
+        assert meeting.dateline == "新华社北京1月21日电" and meeting.byline is None
+        assert software.dateline == "本报北京1月21日电  （记者刘温馨）"
+
+    def test_subheads_are_sections(self, web):
+        village, _, software = web.articles
+        assert village.sections == ["◆山东", "◆云南"]
+        assert [p.section for p in village.paragraphs] == [None, "◆山东", "◆山东", "◆云南", "◆云南"]
+        assert software.sections == ["科技领先  创新研发强劲"]
+        assert software.paragraphs[-1].section == "科技领先  创新研发强劲"
+
+    def test_photo_block(self, web):
+        village = web.articles[0]
+        assert [(f.text, f.credit) for f in village.figures] == [
+            ("图①、图④：1月17日，山东省临沂市沂南县竹泉村的村民在新建的文化广场上跳舞。", "本报记者  赵益普  周之然摄"),
+            ("图②：中缅油气管道瑞丽段沿线的村寨。", "中缅油气管道项目供图"),
+        ]
+        assert all(not a.figures for a in web.articles[1:])
+
+    def test_structure(self, web):
+        check_structure(web)
+        assert (web.paper, web.date) == ("web", "2024-01-22")
+
+
+@pytest.fixture(scope="module")
+def reports() -> Issue:
+    return parse_issue(DATA / "web-reports-2023-10-22.txt")
+
+
+class TestReportsUnderOneHeading:
+    """Several short reports under one shared heading are articles of their own."""
+
+    def test_each_report_is_an_article(self, reports):
+        assert [(a.kicker, a.title, a.subtitle) for a in reports.articles] == [
+            ("权威发布", "全国人大常委会法工委举行记者会", "介绍今年立法工作计划"),
+            ("国家统计局发布数据显示", "前三季度国内生产总值同比增长5.2%", None),  # "…显示" leads in
+            (None, "海关总署公布进出口数据", "前三季度货物贸易进出口总值30.8万亿元"),
+        ]
+        assert [len(a.paragraphs) for a in reports.articles] == [2, 2, 2]
+
+    def test_each_report_has_its_dateline_and_reporter(self, reports):
+        assert [a.dateline for a in reports.articles] == [
+            "本报北京10月21日电  （记者彭波）", "本报北京10月21日电  （记者陆娅楠）", "新华社北京10月21日电"]
+        assert reports.articles[2].paragraphs[-1].text == "其中，出口17.6万亿元，增长0.6%；进口13.2万亿元，下降1.2%。"
+
+    def test_structure(self, reports):
+        check_structure(reports)
+        assert [p.text for p in reports.paragraphs] == body_lines(DATA / "web-reports-2023-10-22.txt")
+
+
+@pytest.fixture(scope="module")
+def export() -> Issue:
+    return parse_issue(DATA / "export-2024-02-03.txt")
+
+
+class TestPageExportWithPhotos:
+    """The page-export form (blank-line separated) of the same conventions, and a photo page."""
+
+    def test_articles(self, export):
+        assert [(a.title, a.subtitle, a.page, len(a.paragraphs), len(a.figures)) for a in export.articles] == [
+            ("坚持创新驱动 培育发展新动能", "各地加快发展新质生产力", "04", 3, 2),
+            ("春运首日全国发送旅客超千万人次", "铁路民航客流同比明显增长", "04", 2, 1),
+            (None, None, "05", 0, 1),
+            (None, None, "05", 0, 1),
+        ]
+        assert (export.paper, export.date) == ("export", "2024-02-03")
+
+    def test_end_byline_and_credits(self, export):
+        lead, rail, plum, lake = export.articles
+        assert lead.byline == "本报记者徐靖、李刚、程远州"
+        assert [f.credit for f in lead.figures] == ["本报记者  徐靖摄", "新华社发"]
+        assert rail.figures[0].text == "2月2日，旅客在北京西站有序进站乘车。"
+        assert rail.figures[0].credit == "本报记者  张武军摄"
+
+    def test_photo_page_is_one_photo_article_per_photo(self, export):
+        plum, lake = export.articles[2:]
+        assert (plum.byline, lake.byline) == ("本报记者  江南摄", "新华社记者  李博摄")
+        assert "梅花" in plum.figures[0].text and "玄武湖" in lake.figures[0].text
+
+    def test_structure(self, export):
+        check_structure(export)
+        bodies = {p.text for p in export.paragraphs}
+        assert not any(line in bodies for line in ("人民日报", "第04版：要闻", "（本报记者徐靖、李刚、程远州）"))
+
+
+@pytest.fixture(scope="module")
+def markup() -> Issue:
+    return parse_issue(DATA / "qjzb-2024-05-06.md")
+
+
+class TestMarkdownText:
+    """Markdown comes out as clean text: no tags, entities decoded, escapes kept, emphasis gone (#13 point 2)."""
+
+    def test_paragraphs(self, markup):
+        renewal, night = markup.articles
+        assert [p.text for p in renewal.paragraphs] == [
+            "老旧小区改造后，居民出行更方便了。改造共涉及楼栋86幢，惠及居民3200余户。",
+            "据统计，改造后小区停车位由不足200个增加到<500个>的规模，绿化率提高到35%，居民满意度达到98%。",
+            "社区工作人员介绍，新建的智慧平台文件名为 smart_community_v2，居民可在线报修，*星号*照常显示，"
+            "路径写作 C:\\data\\2024。",
+            "[[老街]]改造坚持修旧如旧，保留了历史风貌 & 街巷肌理。",
+        ]
+        assert night.paragraphs[0].text.endswith("同比增长12%，夜市、夜游、夜演等新业态受到游客青睐。")
+
+    def test_caption_and_its_credit(self, markup):
+        [figure] = markup.articles[0].figures
+        assert (figure.text, figure.credit) == ("5月5日，居民在改造后的小区广场上健身。", "本报记者 林一 摄")
+
+    def test_no_markup_left(self, markup):
+        for p in markup.paragraphs:
+            assert not re.search(r"<[a-z/]|&[a-z#0-9]+;|\\[_*]|\*\*|(?<![A-Za-z])_|\bref\b|nowiki", p.text), p.text
+        assert "杭州市住房保障局" not in markup.text  # the <ref> footnote, not prose
+        check_structure(markup)
+
+    @pytest.mark.parametrize("line, text", [
+        ("a\\_b and \\*c\\* and \\\\d", "a_b and *c* and \\d"),
+        ("中文_强调_与*斜体*和__粗__", "中文强调与斜体和粗"),
+        ("snake_case_name stays", "snake_case_name stays"),
+        ("x &lt;br&gt; y &amp;amp;", "x <br> y &amp;"),  # decoded once: the text says "<br>"
+        ("甲<br/>乙<span class='x'>丙</span>", "甲乙丙"),
+        ("one<br>two", "one two"),
+        ("`a_b *c*` <nowiki>''x''</nowiki>", "a_b *c* ''x''"),
+        ("见<ref>人民网</ref>报道<ref name=b/>。", "见报道。"),
+    ])
+    def test_inline(self, line, text):
+        [segment] = markdown_segments(line + "\n")
+        assert segment.text == text
+
+
+# ---------------------------------------------------------------------- properties of web pages
+_NAMES = st.text(st.characters(min_codepoint=0x4E00, max_codepoint=0x9FA5), min_size=2, max_size=3)
+_SENTENCE = st.text(st.characters(min_codepoint=0x4E00, max_codepoint=0x9FA5), min_size=6, max_size=60).map(
+    lambda t: t + "。")
+_KICKERS = st.sampled_from(["习近平在全国科技大会上强调", "焕然一新的村庄，处处是幸福的笑脸", "国家统计局发布数据显示", "权威发布"])
+_TITLES = st.sampled_from(["乡村振兴绘就和美新画卷", "推动新时代光彩事业持之以恒、创新发展", "数字经济发展动能强劲",
+                           "春运首日全国发送旅客超千万人次", "外贸“开门红”成色足", "城市更新让老街区焕发新活力"])
+_SUBTITLES = st.sampled_from(["全年软件业务收入突破12万亿元", "铁路民航客流同比明显增长", "前三季度经济运行稳中向好"])
+_FURNITURE_LINES = st.sampled_from(["版式设计：张丹峰", "责编：李晓", "更多精彩", "数据来源：国家统计局", "本版责编：王磊"])
+
+
+@st.composite
+def web_articles(draw) -> dict:
+    """One article of a web page, with what the parser should find in it."""
+    kicker = draw(st.none() | _KICKERS)
+    title = draw(_TITLES)
+    subtitle = draw(st.none() | _SUBTITLES)
+    body = draw(st.lists(_SENTENCE, min_size=1, max_size=5, unique=True))
+    if draw(st.booleans()):
+        body[0] = f"本报北京1月21日电  （记者{draw(_NAMES)}）" + body[0]
+    subheads = {k: "◆" + draw(_NAMES) for k in draw(st.sets(st.integers(1, max(1, len(body) - 1)), max_size=2))
+                if k < len(body)}
+    byline = draw(st.none() | _NAMES.map(lambda n: f"本报记者{n}"))
+    captions = draw(st.lists(st.tuples(_SENTENCE, _NAMES), max_size=2))
+    furniture = draw(st.lists(_FURNITURE_LINES, max_size=2))
+    return {"kicker": kicker, "title": title, "subtitle": subtitle, "body": body, "subheads": subheads,
+            "byline": byline, "captions": captions, "furniture": furniture}
+
+
+def web_page(articles: list[dict], newline: str) -> str:
+    """Lay articles out as an e-paper site does: a three-slot headline stack, indented lines."""
+    lines: list[str] = []
+    for art in articles:
+        lines += ["", art["kicker"] or "", art["title"], art["subtitle"] or ""]  # empty slots stay as blank lines
+        for k, par in enumerate(art["body"]):
+            if k in art["subheads"]:
+                lines.append("\u3000\u3000" + art["subheads"][k])
+            lines.append("\u3000\u3000" + par)
+        if art["byline"]:
+            lines.append(f"\u3000\u3000（{art['byline']}）")
+        if art["captions"]:
+            lines.append("图片说明：")
+            for n, (caption, name) in enumerate(art["captions"]):
+                lines += [f"图{'①②'[n]}：{caption}", f"本报记者  {name}摄"]
+        lines += art["furniture"]
+    return newline.join(lines) + newline
+
+
+class TestWebProperties:
+    @_FUZZ
+    @given(st.lists(web_articles(), min_size=1, max_size=4), st.sampled_from(["\r\n", "\n"]))
+    def test_web_pages(self, articles, newline):
+        issue = parse_issue(web_page(articles, newline))
+        check_structure(issue)
+        assert [(a.kicker, a.title, a.subtitle) for a in issue.articles] == [
+            (a["kicker"], a["title"], a["subtitle"]) for a in articles]
+        # Every body line is kept once, whole, in its own article; no subhead or byline in the text.
+        assert [[p.text for p in a.paragraphs] for a in issue.articles] == [a["body"] for a in articles]
+        assert [a.sections for a in issue.articles] == [list(a["subheads"].values()) for a in articles]
+        assert [a.byline for a in issue.articles] == [a["byline"] for a in articles]
+        assert [[(f.text, f.credit) for f in a.figures] for a in issue.articles] == [
+            [(f"图{'①②'[n]}：{c}", f"本报记者  {name}摄") for n, (c, name) in enumerate(a["captions"])]
+            for a in articles]
+
+    @_FUZZ
+    @given(st.lists(web_articles(), min_size=1, max_size=4))
+    def test_page_export_form(self, articles):
+        # The same articles laid out as a page export: every line its own block, blank-line
+        # separated, a wider gap between articles. The stack's empty slots no longer show, so
+        # its lines, not their roles, are checked; and an export may interleave articles, so
+        # each body line is checked to be kept once, whole, not where it went.
+        text = "\n\n\n\n".join("\n\n".join(ln.strip() for ln in web_page([art], "\n").split("\n") if ln.strip())
+                                 for art in articles) + "\n"
+        issue = parse_issue(text)
+        check_structure(issue)
+        assert sorted(p.text for p in issue.paragraphs if p.kind == "body") == sorted(
+            p for a in articles for p in a["body"])
+        assert [[t for t in (a.kicker, a.title, a.subtitle) if t] for a in issue.articles] == [
+            [t for t in (a["kicker"], a["title"], a["subtitle"]) if t] for a in articles]
