@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import queue
 import random
 import shutil
 import signal
@@ -317,13 +318,35 @@ class TestCrashSafety:
         assert not [p.name for p in index_dir.iterdir() if ".tmp-" in p.name]
 
 
+class _GatedEncoder:
+    """The writer's encoder, except that each passage batch waits until the test lets it through:
+    the test reads the index at a known point inside each write (before its commit)."""
+
+    def __init__(self, encoder):
+        self._encoder = encoder
+        self.calls: queue.Queue[threading.Event] = queue.Queue()
+
+    def encode_passages(self, *args, **kwargs):
+        go = threading.Event()
+        self.calls.put(go)
+        assert go.wait(120), "the test never let the write go on"
+        return self._encoder.encode_passages(*args, **kwargs)
+
+    def __getattr__(self, name):
+        return getattr(self._encoder, name)
+
+
 class TestConcurrentRead:
     def test_reader_answers_while_writer_commits(self, sample_index, tmp_path):
+        """A reader in another thread, while two issues are written: each time a write is held inside
+        its embedding step, the reader sees exactly what is committed (every paragraph of every stored
+        issue found by a vector search, nothing of the issue in progress), and after each commit the
+        new issue whole; meanwhile a reading thread never fails and never gets a hit without its row."""
         directory = tmp_path / "index"
         shutil.copytree(sample_index, directory)
         reader = NewsIndex(directory, readonly=True)
         qvec = reader.encoder.encode_queries(["浙江电网用电负荷哪天突破1亿千瓦"])[0]
-        errors, seen = [], set()
+        errors = []
         stop = threading.Event()
 
         def read():
@@ -333,20 +356,55 @@ class TestConcurrentRead:
                     meta = reader.passages([p for p, _ in hits])
                     # a hit is never without its metadata: vectors and rows change together
                     assert len(meta) == len(hits)
-                    seen.add(len(reader.issues()))
                 except Exception as exc:  # noqa: BLE001 - collected and asserted below
                     errors.append(exc)
 
-        thread = threading.Thread(target=read)
-        thread.start()
-        try:
-            with NewsIndex(directory) as writer:
-                for day in (2, 3):
-                    text = SAMPLE.read_text(encoding="utf-8").replace("浙江", "浙江省")
+        def state() -> tuple[int, int, int]:
+            """(issues, paragraphs the issues say they have, paragraphs a vector search finds)."""
+            issues = reader.issues()
+            found = reader.dense_search(qvec, 1000)
+            return len(issues), sum(i["paragraphs"] for i in issues), len(found)
+
+        one = state()
+        assert one[0] == 1 and one[1] == one[2] > 10
+        writer = NewsIndex(directory)
+        gate = _GatedEncoder(writer.encoder)
+        writer._encoder = gate
+        done: list[int] = []  # issues committed by the writer thread so far
+        failures: list[BaseException] = []
+
+        def write():
+            try:
+                for day in (2, 3):  # different text each day, so that each write embeds
+                    text = SAMPLE.read_text(encoding="utf-8").replace("浙江", f"浙江{day}号")
                     writer.add(text.encode("utf-8"), paper="zjrb", date=f"2023-08-0{day}")
+                    done.append(day)
+            except BaseException as exc:  # noqa: BLE001 - asserted below
+                failures.append(exc)
+
+        thread = threading.Thread(target=read)
+        writing = threading.Thread(target=write)
+        thread.start()
+        writing.start()
+        held = []
+        try:
+            while writing.is_alive() or not gate.calls.empty():
+                try:
+                    go = gate.calls.get(timeout=1)
+                except queue.Empty:
+                    continue
+                issues, listed, found = state()  # the write is held before its commit
+                held.append((len(done), issues))
+                assert issues == 1 + len(done) and listed == found, (held, listed, found)
+                go.set()
+            writing.join(120)
         finally:
             stop.set()
+            while not gate.calls.empty():
+                gate.calls.get().set()
             thread.join()
-        assert not errors, errors[:3]
-        assert len(reader.issues()) == 3
-        assert seen <= {1, 2, 3} and 3 in {len(reader.issues())}
+            writer.close()
+        assert not failures and not errors, (failures, errors[:3])
+        assert {d for d, _ in held} == {0, 1}, held  # the reader looked inside both writes
+        issues, listed, found = state()
+        assert issues == 3 and listed == found > one[1]
