@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import socket
 import time
 
 import pytest
@@ -104,6 +103,14 @@ class TestGenerator:
         result = _generator(llm.url).run(QUESTION, PASSAGES)
         assert result == {"answer": None, "cited": [], "reason": "模型认为段落中没有答案"}
 
+    @pytest.mark.parametrize("content", ["杭州亚运会于9月23日开幕[1]", "杭州亚运会于9月23日开幕[1]，浙江上半年GDP增"])
+    def test_truncated_reply_is_rejected(self, llm, content):
+        """finish_reason "length": max_tokens cut the reply off, and its last claim may lack its citation."""
+        llm.script.content, llm.script.finish_reason = content, "length"
+        result = _generator(llm.url).run(QUESTION, PASSAGES)
+        assert result["answer"] is None and result["cited"] == []
+        assert "截断" in result["reason"]
+
     def test_uncited_answer_is_rejected(self, llm):
         llm.script.content = "杭州亚运会于9月23日开幕。"
         result = _generator(llm.url).run(QUESTION, PASSAGES)
@@ -117,11 +124,8 @@ class TestGenerator:
         assert result["answer"] is None
         assert "不存在的段落" in result["reason"]
 
-    def test_server_down(self):
-        with socket.socket() as sock:  # a port that was free a moment ago and has no listener now
-            sock.bind(("127.0.0.1", 0))
-            port = sock.getsockname()[1]
-        result = _generator(f"http://127.0.0.1:{port}/v1").run(QUESTION, PASSAGES)
+    def test_server_down(self, dead_port):
+        result = _generator(f"http://127.0.0.1:{dead_port}/v1").run(QUESTION, PASSAGES)
         assert result["answer"] is None
         assert result["reason"].startswith("生成服务不可用")
 
