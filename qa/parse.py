@@ -1,4 +1,36 @@
-"""Parse one newspaper issue into articles and paragraphs whose offsets slice the issue text."""
+"""Parse one newspaper issue into articles and paragraphs whose offsets slice the issue text.
+
+Two plain-text layouts are read, and HTML/Markdown through their markup:
+
+* the page export: blocks separated by blank lines, paragraphs possibly broken across
+  columns (rejoined from evidence) and articles interrupted by others (resumed);
+* the web form of e-paper sites: one paragraph a line, indented with two full-width spaces,
+  headlines flush left, CRLF line ends, no blank lines between paragraphs. There no paragraph
+  continues in the next line and no article is interrupted.
+
+Headline stacks. A stack is up to three flush heading lines: 引题 (``kicker``), 主题
+(``title``), 副题 (``subtitle``). Three lines are kicker, title, subtitle. Of two, the first
+is the kicker when it is a column kicker (``十问十答 | …``), ends in a lead-in verb
+(``…座谈会上强调``), or a blank line (the empty 副题 slot) lies below the stack and none
+inside it; otherwise they are title and subtitle. A ``——`` subtitle or a byline under the
+stack makes its last line the title. A stack never splits: its lines are read together.
+
+Several reports under one shared heading (a heading, then reports each with its own
+two-line heading and dateline) become articles of their own, each with its heading, dateline
+and reporter, because a citation names the report it quotes. The shared heading is the first
+report's kicker when the stack leaves that slot empty, or stands in front of it
+(``权威发布 | …``); a heading with nothing under it never stands as an article (see
+:func:`_drop_empty`) and passes to the next article as its kicker.
+
+Inside an article, a flush or indented short line followed by text (``科技领先  创新研发强劲``,
+``◆山东``) is a section heading. End notes in parentheses (``（本报记者王沛、李茂颖）``,
+``（新华社北京10月21日电）``) fill ``byline``/``dateline``. ``图片说明：`` opens a photo block:
+its lines are captions (``图①、图④：…``) and credits (``…摄``, ``…供图``, ``新华社发``) of the
+article above, or photo news of their own. A caption is kept as text in ``captions`` and as
+a paragraph in ``figures`` (kind ``"caption"``, section ``图片说明``, its credit as ``credit``),
+which is indexed and cited like body text. Page furniture (``版式设计：…``, ``责编：…``,
+``数据来源：…``, ``更多精彩``) is set aside.
+"""
 
 from __future__ import annotations
 

@@ -604,6 +604,8 @@ def _parse_or_input_error(what, **kw) -> Issue | None:
         assert str(exc) and "\n" not in str(exc)
         return None
     check_offsets(issue)
+    # No article without text: a heading with nothing under it is never an article.
+    assert all(a.paragraphs or a.captions for a in issue.articles)
     return issue
 
 
