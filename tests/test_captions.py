@@ -9,7 +9,7 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from conftest import SAMPLE
+from conftest import DATA, SAMPLE
 from qa.parse import CAPTION_SECTION, parse_issue
 
 QUESTION = "成都大运会跳水比赛中，以397.35分获得男子双人三米板冠军的是谁？"
@@ -57,3 +57,20 @@ def test_caption_paragraph_of_the_photo_article():
     # Indexed with the body: Issue.paragraphs is what becomes index rows.
     assert issue.paragraphs[-1] is figure
     assert sum(p.kind == "caption" for p in issue.paragraphs) == 1
+
+
+def test_web_page_captions_are_indexed_under_their_article(tmp_path):
+    """A photo block under an article of a web page: its captions are searchable paragraphs of that article."""
+    from qa.index import NewsIndex
+    from qa.retrieve import HybridRetriever
+
+    with NewsIndex(tmp_path / "index") as index:
+        index.add(DATA / "web-2024-01-22.txt")
+        results = HybridRetriever(index).run("竹泉村的村民在新建的文化广场上跳舞是哪天？", k=3)
+        stats = index.stats()
+    top = results[0]
+    assert top["text"] == "图①、图④：1月17日，山东省临沂市沂南县竹泉村的村民在新建的文化广场上跳舞。"
+    assert (top["section"], top["title"]) == (CAPTION_SECTION, "乡村振兴绘就和美新画卷")
+    assert "摄" not in top["text"]  # the credit "本报记者  赵益普  周之然摄" is not caption text
+    # Eleven body paragraphs and two captions: the page furniture and the end byline are not indexed.
+    assert stats["paragraphs"] == 13
