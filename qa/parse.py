@@ -398,11 +398,12 @@ def _wrap_width(rows: list[tuple[str, int, bool]]) -> int | None:
             by the caller, as a wrap never produces them.
 
     Returns:
-        A line length most lines share and next to none exceed, unless most indented lines
-        end a sentence (each is a whole paragraph), most lines of that length end a sentence (a wrap falls mid-sentence, while short pages of whole
-        paragraphs can share a length by chance) or, where paragraphs are indented, a flush
-        line follows a line shorter than that (a wrapped paragraph goes on flush after a full
-        line; a web page's flush lines are its headlines, after anything).
+        A line length at least five lines share and next to none exceed, unless most
+        indented lines end a sentence (each is a whole paragraph), most lines of that length
+        end a sentence (a wrap falls mid-sentence, while short pages of whole paragraphs can
+        share a length by chance) or, where paragraphs are indented, flush lines follow lines
+        shorter than that (a wrapped paragraph goes on flush after a full line; a web page's
+        flush lines are its headlines, after anything).
     """
     lines = [text for text, _, _ in rows]
     indented = [text for text, _, ind in rows if ind]
@@ -982,7 +983,8 @@ class _Builder:
                 continue
             if self.in_photo_block and b.kind in ("body", "heading", "caption"):
                 self._caption(i)
-            elif self.pending is not None and b.kind in ("body", "heading") and join_evidence(self.pending.text, b.text):
+            elif (self.pending is not None and b.kind in ("body", "heading")
+                  and join_evidence(self.pending.text, b.text)):
                 self._join(b)
             elif b.kind == "caption":
                 self._caption(i)
