@@ -225,11 +225,25 @@ _FURNITURE = re.compile(
     r"|(?:点击|扫码)?(?:查看|阅读)?更多精彩(?:内容|报道)?[>》]*"
 )
 _PHOTO_BLOCK = re.compile(r"图片说明\s*[:：]?")  # opens a page's block of captions and credits
+# The source line under each article of an e-paper site: 《 人民日报 》（ 2024年01月22日   第 01 版）
+_SOURCE_LINE = re.compile(
+    r"《\s*([^《》\s]{2,12})\s*》\s*[（(]\s*((?:19|20)\d{2})\s*年\s*(\d{1,2})\s*月\s*(\d{1,2})\s*日"
+    r"\s*(?:第\s*([A-Z]?\d{1,3})\s*版)?\s*[)）]"
+)
 
 
 def _is_furniture(text: str) -> bool:
-    """Whether a line is page furniture (``版式设计：张丹峰``, ``数据来源：…``, ``更多精彩``): not article text."""
-    return bool(_FURNITURE.fullmatch(text))
+    """Whether a line is page furniture: not article text.
+
+    Args:
+        text: the line.
+
+    Returns:
+        True for ``版式设计：张丹峰``, ``数据来源：…``, ``更多精彩``, the same in parentheses
+        (``（责编：杨光宇、牛镛）``) and a site's source line (``《 人民日报 》（ 2024年01月22日 第 01 版）``).
+    """
+    inner = re.sub(r"^[(（]\s*|\s*[)）]$", "", text) if re.fullmatch(r"[(（].*[)）]", text) else text
+    return bool(_FURNITURE.fullmatch(inner) or _SOURCE_LINE.fullmatch(text))
 
 
 def _endnote(text: str) -> tuple[str | None, str | None] | None:
@@ -930,6 +944,17 @@ class _Builder:
         self.sections[id(cur)] = b.text
         cur.sections.append(b.text)
 
+    def _source_line(self, b: _Block) -> None:
+        """Take paper, date and the article's page from a site's source line under an article."""
+        m = _SOURCE_LINE.fullmatch(unicodedata.normalize("NFKC", b.text))
+        if m is None:
+            return
+        paper, year, month, day, page = m.groups()
+        self.paper = self.paper or paper
+        self.date = self.date or _iso(year, month, day)
+        if page and self.current is not None and self.current.page is None:
+            self.current.page = page.zfill(2) if page.isdigit() else page
+
     def _masthead(self, b: _Block) -> bool:
         """Take paper name, date and page from masthead lines above the first article."""
         if self.started or (b.hint is not None and b.hint != "masthead") or len(b.text) > TITLE_MAX:
@@ -965,6 +990,7 @@ class _Builder:
                 i += 1
                 continue
             if b.kind == "furniture":  # page furniture is not article text
+                self._source_line(b)
                 i += 1
                 continue
             if b.kind == "photos":  # "图片说明": the captions and credits of the article above follow

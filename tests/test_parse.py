@@ -721,6 +721,12 @@ class TestWebPage:
         check_structure(web)
         assert (web.paper, web.date) == ("web", "2024-01-22")
 
+    def test_source_line_gives_the_page(self, web):
+        # "《 人民日报 》（ 2024年01月22日   第 04 版）" and "（责编：…）" close the second article.
+        assert [a.page for a in web.articles] == [None, "04", None]
+        assert not any("人民日报" in p.text or "责编" in p.text for p in web.paragraphs)
+        assert parse_issue((DATA / "web-2024-01-22.txt").read_bytes()).paper == "人民日报"  # no file name to say
+
 
 @pytest.fixture(scope="module")
 def reports() -> Issue:
