@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import asyncio
 import hmac
+import math
+import threading
 import ipaddress
 import logging
 import os
 import re
 import sys
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 from typing import Literal
@@ -326,6 +331,106 @@ class GradioGuard:
             await send(message)
 
 
+@dataclass
+class WriteSettings:
+    """Bounds of the write queue.
+
+    Attributes:
+        max_queued: writes accepted at once, the one running included; more get 503 at once.
+        wait_s: how long a write may wait for its turn before it gets 503 (a write that has
+            started always finishes and answers).
+    """
+
+    max_queued: int = 8
+    wait_s: float = 30.0
+
+    @classmethod
+    def from_env(cls) -> WriteSettings:
+        """``NEWSQA_WRITE_QUEUE`` and ``NEWSQA_WRITE_WAIT`` over the defaults.
+
+        Raises:
+            InputError: a value that is not a positive number.
+        """
+        settings = cls()
+        for name, attr, kind in (("NEWSQA_WRITE_QUEUE", "max_queued", int), ("NEWSQA_WRITE_WAIT", "wait_s", float)):
+            raw = os.environ.get(name)
+            if raw:
+                try:
+                    value = kind(raw)
+                except ValueError:
+                    value = 0
+                if value <= 0:
+                    raise InputError(f"{name} must be a positive {'integer' if kind is int else 'number'}, not {raw!r}")
+                setattr(settings, attr, value)
+        return settings
+
+
+class WritesBusyError(IndexLockedError):
+    """The write queue is full, or a write waited its whole bound without starting."""
+
+    def __init__(self, message: str, retry_after: int):
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+class WriteQueue:
+    """Index writes, one at a time, on a thread of their own: never on the request threads.
+
+    A write waits at most ``settings.wait_s`` for its turn and at most ``settings.max_queued``
+    are accepted at once; past either bound it fails with ``WritesBusyError`` (503 with
+    ``Retry-After``) and is never run.
+    """
+
+    def __init__(self, settings: WriteSettings):
+        self.settings = settings
+        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="newsqa-write")
+        self._lock = threading.Lock()
+        self._pending = 0
+
+    @property
+    def retry_after(self) -> int:
+        return max(1, math.ceil(self.settings.wait_s))
+
+    async def run(self, fn, *args):
+        """Run ``fn(*args)`` on the write thread and return its result (or raise its error)."""
+        with self._lock:
+            if self._pending >= self.settings.max_queued:
+                raise WritesBusyError(f"{self._pending} writes are queued already; try again later",
+                                      self.retry_after)
+            self._pending += 1
+        loop = asyncio.get_running_loop()
+        started = asyncio.Event()
+        state = {"started": False, "abandoned": False}
+
+        def job():
+            with self._lock:
+                if state["abandoned"]:
+                    return None
+                state["started"] = True
+            loop.call_soon_threadsafe(started.set)
+            try:
+                return fn(*args)
+            finally:
+                with self._lock:
+                    self._pending -= 1
+
+        future = asyncio.wrap_future(self._executor.submit(job))
+        try:
+            await asyncio.wait_for(started.wait(), timeout=self.settings.wait_s)
+        except asyncio.TimeoutError:
+            with self._lock:
+                if not state["started"]:
+                    state["abandoned"] = True
+                    self._pending -= 1
+                    raise WritesBusyError(f"the write waited {self.settings.wait_s:g} s for earlier writes "
+                                          "and was not started; try again later", self.retry_after) from None
+        return await future
+
+
+def _too_large() -> str:
+    return f"the upload is larger than {MAX_UPLOAD_BYTES // (1024 * 1024)} MB"
+
+
 def _status_for(exc: NewsQAError) -> int:
     if isinstance(exc, InputError):
         return 422
@@ -363,7 +468,7 @@ def ensure_sample(index) -> None:
 
 # ---------------------------------------------------------------------- app
 def create_app(index_dir: str | Path | None = None, model: str | None = None, token: str | None = None,
-               sample: bool = True, index=None) -> FastAPI:
+               sample: bool = True, index=None, write_settings: WriteSettings | None = None) -> FastAPI:
     """Build the app: JSON API under /api (docs at /api/docs) and the chat at /.
 
     Args:
@@ -373,6 +478,7 @@ def create_app(index_dir: str | Path | None = None, model: str | None = None, to
             from loopback clients only.
         sample: index the bundled sample when the index is empty.
         index: an already opened NewsIndex (then index_dir and model are ignored).
+        write_settings: the write queue's bounds (default: from NEWSQA_WRITE_QUEUE and NEWSQA_WRITE_WAIT).
     """
     import gradio as gr
 
@@ -398,11 +504,12 @@ def create_app(index_dir: str | Path | None = None, model: str | None = None, to
                   docs_url="/api/docs", redoc_url=None, openapi_url="/api/openapi.json")
     app.state.index = index
     app.state.token = token
+    writes = app.state.writes = WriteQueue(write_settings or WriteSettings.from_env())
 
     @app.exception_handler(NewsQAError)
     async def _newsqa_error(_request: Request, exc: NewsQAError) -> JSONResponse:
         status = _status_for(exc)
-        headers = {"Retry-After": "5"} if status == 503 else None
+        headers = {"Retry-After": str(getattr(exc, "retry_after", 5))} if status == 503 else None
         return JSONResponse({"detail": str(exc)}, status_code=status, headers=headers)
 
     @app.exception_handler(StarletteHTTPException)
@@ -466,35 +573,41 @@ def create_app(index_dir: str | Path | None = None, model: str | None = None, to
     @api.post("/issues", response_model=AddResultModel, dependencies=[Depends(require_writer)],
               summary="Add (or replace) an issue from an uploaded text, Markdown or HTML file",
               max_body_size=MAX_UPLOAD_BYTES + _MULTIPART_SLACK)
-    def add_issue(file: UploadFile = File(description="the issue file, at most 20 MB"),
-                  paper: str | None = Form(None, max_length=200),
-                  date: str | None = Form(None, pattern=_OPTIONAL_DATE_PATTERN)) -> dict:
+    # Writes are async handlers that hand the work to the write queue's own thread: a write
+    # waiting for its turn holds no request thread, so searches never queue behind uploads.
+    async def add_issue(file: UploadFile = File(description="the issue file, at most 20 MB"),
+                        paper: str | None = Form(None, max_length=200),
+                        date: str | None = Form(None, pattern=_OPTIONAL_DATE_PATTERN)) -> dict:
         # Read at most one byte past the limit: never more than 20 MB of it in memory.
-        data = file.file.read(MAX_UPLOAD_BYTES + 1)
+        data = await file.read(MAX_UPLOAD_BYTES + 1)
         if len(data) > MAX_UPLOAD_BYTES:
             raise HTTPException(413, _too_large())
-        issue = parse_upload(data, file.filename, paper=paper, date=date)
-        result = index.add(issue, paper=paper or None, date=date or None)
+
+        def write():
+            issue = parse_upload(data, file.filename, paper=paper, date=date)
+            return index.add(issue, paper=paper or None, date=date or None)
+
+        result = await writes.run(write)
         log.info("%s %s (%d paragraphs) from upload %s", result.status, result.issue_id, result.paragraphs,
                  result.source)
         return result.to_dict()
 
     @api.delete("/issues/{issue_id}", response_model=Removed, dependencies=[Depends(require_writer)],
                 summary="Remove an issue")
-    def remove_issue(issue_id: str) -> Removed:
-        if not index.remove(issue_id):
+    async def remove_issue(issue_id: str) -> Removed:
+        if not await writes.run(index.remove, issue_id):
             raise HTTPException(404, f"no issue {issue_id!r} (see GET /api/issues)")
         log.info("removed %s", issue_id)
         return Removed(removed=issue_id)
 
     app.include_router(api)
     app.add_middleware(UploadSizeGuard, path="/api/issues", limit=MAX_UPLOAD_BYTES + _MULTIPART_SLACK)
+    app.add_middleware(GradioGuard, token=token)
 
     blocks = build_chat(index, token=token, retriever=retriever, answerer=answerer)
     # Mounted last: the /api routes above take precedence over the catch-all mount at /.
     gr.mount_gradio_app(app, blocks, path="/", css=CHAT_CSS, max_file_size=MAX_UPLOAD_BYTES,
                         footer_links=["gradio", "settings"], show_error=True)
-    app.add_middleware(GradioGuard, token=token)
     return app
 
 

@@ -27,6 +27,7 @@ LOCK_NAME = "write.lock"
 USER_DICT_NAME = "userdict.txt"
 DEFAULT_FACTORY = "Flat"
 _VECTOR_FILE = re.compile(r"^vectors-(\d+)\.faiss$")
+QUERY_PRIORITY_S = 2.0  # longest a write's next model call waits for questions to be embedded first
 
 ProgressFn = Callable[[int], None]
 
@@ -104,6 +105,9 @@ class NewsIndex:
         self._write_mutex = threading.RLock()  # one writing thread at a time; searches never wait on it
         self._local = threading.local()
         self._query_vectors: dict[str, np.ndarray] = {}
+        # Questions waiting for the model: a write embeds in small chunks and lets them go first.
+        self._query_gate = threading.Condition()
+        self._queries_waiting = 0
         db = self.dir / DB_NAME
         self._db_path = db
         if readonly:
@@ -160,7 +164,14 @@ class NewsIndex:
         with self._mutex:
             vector = self._query_vectors.get(query)
         if vector is None:
-            vector = self.encoder.encode_queries([query])[0]
+            with self._query_gate:
+                self._queries_waiting += 1
+            try:
+                vector = self.encoder.encode_queries([query])[0]
+            finally:
+                with self._query_gate:
+                    self._queries_waiting -= 1
+                    self._query_gate.notify_all()
             with self._mutex:
                 self._query_vectors[query] = vector
                 while len(self._query_vectors) > 256:
@@ -385,11 +396,14 @@ class NewsIndex:
                 todo.append(i)
             else:
                 out[i] = vec
-        # Chunks of several batches: the encoder sorts each call by length (less padding), and the
-        # caller still sees progress on a large issue.
-        chunk = batch_size * 16
+        # Chunks of a quarter batch, each started only when no question is waiting for the model (the
+        # encoder runs one call at a time): a search is delayed by at most one chunk of a write,
+        # however many writes are queued. The caller still sees progress on a large issue.
+        chunk = max(4, batch_size // 4)
         for b in range(0, len(todo), chunk):
             idx = todo[b:b + chunk]
+            with self._query_gate:
+                self._query_gate.wait_for(lambda: self._queries_waiting == 0, timeout=QUERY_PRIORITY_S)
             batch = [texts[windows[i][1]][windows[i][2]:windows[i][3]] for i in idx]
             out[idx] = encoder.encode_passages(batch, batch_size=batch_size)
             if progress:
