@@ -22,7 +22,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 THRESHOLDS = (0.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9)
 
 
-def answer_all(index_dir: Path, files: list[Path], passages: int) -> list[dict]:
+def answer_all(index_dir: Path, files: list[Path], passages: int, names: tuple[str, ...]) -> list[dict]:
     """One record per question: its set, whether it is answerable, the confidence and the scores."""
     from qa.answer import Answerer, AnswerSettings
     from qa.evaluate import load_questions, span_em, span_f1
@@ -30,7 +30,8 @@ def answer_all(index_dir: Path, files: list[Path], passages: int) -> list[dict]:
     from qa.tokens import normalize
 
     index = NewsIndex(index_dir, readonly=True)
-    answerer = Answerer(index, settings=AnswerSettings(min_confidence=0.0, passages_to_read=passages))
+    answerer = Answerer(index, settings=AnswerSettings(min_confidence=0.0, passages_to_read=passages,
+                                                                required_names=names))
     records = []
     for path in files:
         for q in load_questions(path):
@@ -65,14 +66,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("index_dir", type=Path)
     parser.add_argument("questions", type=Path, nargs="+")
     parser.add_argument("--passages", type=int, default=3, help="passages the reader reads (default 3)")
+    parser.add_argument("--names", default="ns",
+                        help="jieba tags of names an article must mention, comma-separated; empty for none (default ns)")
     parser.add_argument("--dump", type=Path, help="write the per-question records here as JSONL")
     args = parser.parse_args(argv)
     t0 = time.perf_counter()
-    records = answer_all(args.index_dir, args.questions, args.passages)
+    names = tuple(t for t in args.names.split(",") if t)
+    records = answer_all(args.index_dir, args.questions, args.passages, names)
     if args.dump:
         args.dump.write_text("".join(json.dumps(r) + "\n" for r in records), encoding="utf-8")
     for name in dict.fromkeys(r["set"] for r in records):
-        print(f"\n{name} (reader reads {args.passages} passages)")
+        print(f"\n{name} (reader reads {args.passages} passages, names checked: {names or 'none'})")
         print(table([r for r in records if r["set"] == name]))
     print(f"\n{len(records)} questions in {time.perf_counter() - t0:.0f} s")
     return 0

@@ -16,7 +16,7 @@ WEIGHTS_DIR = Path(__file__).resolve().parent / "weights"
 DEFAULT_WEIGHTS = WEIGHTS_DIR / "reader.safetensors"
 MAX_QUESTION_TOKENS = 40
 MAX_TITLE_TOKENS = 24
-MAX_ANSWER_TOKENS = 40
+MAX_ANSWER_TOKENS = 64  # CMRC 2018 marks spans up to a sentence long
 
 
 @dataclass
