@@ -5,7 +5,9 @@ from __future__ import annotations
 import logging
 import os
 import re
+import struct
 import tempfile
+import zlib
 import warnings
 from pathlib import Path
 
@@ -56,6 +58,93 @@ def min_train_size(factory: str, dim: int) -> int:
     if pq:
         need = max(need, 39 * 2 ** int(pq.group(1) or 8))
     return need or 256
+
+
+_LOG_HEADER = struct.Struct("<4scII")  # magic, op (b"A" add / b"R" remove), count, dim
+_LOG_MAGIC = b"NQVL"
+
+
+class VectorLog:
+    """An append-only file of the adds and removes made to a snapshot since it was saved.
+
+    A write appends its records (fsynced) and its caller commits the new length elsewhere; a
+    reader replays exactly the committed length, so bytes a killed write left past it are never
+    read, and the next append overwrites them. A write then costs what it changes instead of a
+    copy of the whole index.
+    """
+
+    @staticmethod
+    def encode(ops: list[tuple[str, np.ndarray, np.ndarray | None]], dim: int) -> bytes:
+        """Records for ``("A", ids, vectors)`` and ``("R", ids, None)`` operations."""
+        out = bytearray()
+        for op, ids, vectors in ops:
+            ids = _as_ids(ids)
+            if not len(ids):
+                continue
+            body = _LOG_HEADER.pack(_LOG_MAGIC, op.encode(), len(ids), dim) + ids.tobytes()
+            if op == "A":
+                body += _as_vectors(vectors, dim).tobytes()
+            out += body + struct.pack("<I", zlib.crc32(body))
+        return bytes(out)
+
+    @staticmethod
+    def append(path: str | Path, data: bytes, committed: int, mode: int | None = None) -> int:
+        """Write records after the committed length (dropping anything past it) and fsync.
+
+        Returns:
+            The new length, to be committed by the caller.
+        """
+        path = Path(path)
+        new = not path.exists()
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600 if mode is None else mode)
+        try:
+            if mode is not None:
+                os.fchmod(fd, mode)
+            os.ftruncate(fd, committed)
+            os.lseek(fd, committed, os.SEEK_SET)
+            view = memoryview(data)
+            while view:
+                view = view[os.write(fd, view):]
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        if new:  # the file's name must be durable too
+            dir_fd = os.open(path.parent, os.O_RDONLY)
+            try:
+                os.fsync(dir_fd)
+            finally:
+                os.close(dir_fd)
+        return committed + len(data)
+
+    @staticmethod
+    def replay(index: VectorIndex, path: str | Path, length: int) -> None:
+        """Apply the first ``length`` bytes of a log to an index loaded from its snapshot.
+
+        Raises:
+            ValueError: the log is shorter than committed or a record is damaged.
+        """
+        if length <= 0:
+            return
+        with open(path, "rb") as f:
+            data = f.read(length)
+        if len(data) < length:
+            raise ValueError(f"{path} holds {len(data)} bytes, {length} were committed")
+        pos = 0
+        while pos < length:
+            magic, op, n, dim = _LOG_HEADER.unpack_from(data, pos)
+            size = _LOG_HEADER.size + 8 * n + (4 * n * dim if op == b"A" else 0)
+            body = data[pos:pos + size]
+            (crc,) = struct.unpack_from("<I", data, pos + size)
+            if magic != _LOG_MAGIC or dim != index.dim or zlib.crc32(body) != crc:
+                raise ValueError(f"damaged record at byte {pos} of {path}")
+            ids = np.frombuffer(body, dtype=np.int64, count=n, offset=_LOG_HEADER.size)
+            if op == b"A":
+                vectors = np.frombuffer(body, dtype=np.float32, count=n * dim,
+                                        offset=_LOG_HEADER.size + 8 * n).reshape(n, dim)
+                index.add(ids, vectors)
+            else:
+                index.remove(ids)
+            pos += size + 4
 
 
 class VectorIndex:

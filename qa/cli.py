@@ -252,6 +252,22 @@ def cmd_eval(args) -> int:
     return 0
 
 
+def cmd_compact(args) -> int:
+    from qa.index import NewsIndex
+
+    with NewsIndex(args.index_dir) as index:
+        if not index.stats()["vector_file"]:
+            print("newsqa: nothing to compact (no vectors yet)", file=sys.stderr)
+            return 0
+        result = index.compact()
+    if args.json:
+        _print_json(result)
+    else:
+        print(f"folded {result['folded_log_bytes']:,} bytes of vector log into {result['vector_file']} "
+              f"({result['snapshot_bytes']:,} bytes)")
+    return 0
+
+
 def cmd_serve(args) -> int:
     from qa.api import serve
 
@@ -346,6 +362,14 @@ def build_parser() -> argparse.ArgumentParser:
     _index_dir_arg(p)
     _model_arg(p)
     p.set_defaults(func=cmd_eval)
+
+    p = sub.add_parser("compact", help="fold the vector log into a new snapshot",
+                       description="Fold the vector log (what writes appended since the last snapshot) into a new "
+                                   "snapshot file. Writes do this by themselves when the log grows past a quarter "
+                                   "of the snapshot; this does it now (e.g. before copying the index).")
+    p.add_argument("--json", action="store_true", help="print JSON")
+    _index_dir_arg(p)
+    p.set_defaults(func=cmd_compact)
 
     p = sub.add_parser("serve", help="web chat at / and JSON API at /api",
                        description="Serve the chat page and the JSON API from one process. On an empty index the "

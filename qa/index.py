@@ -27,6 +27,8 @@ LOCK_NAME = "write.lock"
 USER_DICT_NAME = "userdict.txt"
 DEFAULT_FACTORY = "Flat"
 _VECTOR_FILE = re.compile(r"^vectors-(\d+)\.faiss$")
+LOG_COMPACT_FRACTION = 0.25  # fold the vector log into a new snapshot past this share of the snapshot's size
+LOG_COMPACT_MIN_BYTES = 4 * 1024 * 1024  # ... and past this size (small indexes keep a log)
 QUERY_PRIORITY_S = 2.0  # longest a write's next model call waits for questions to be embedded first
 
 ProgressFn = Callable[[int], None]
@@ -98,7 +100,7 @@ class NewsIndex:
         self._model_spec = model
         self._encoder = None
         self._vectors = None
-        self._vector_file: str | None = None
+        self._vector_file: tuple[str | None, int] | None = None  # (snapshot, committed log length) in memory
         self._lock_depth = 0
         self._lock_fd: int | None = None
         self._mutex = threading.RLock()  # guards the in-memory vectors and model, held briefly
@@ -191,19 +193,23 @@ class NewsIndex:
         return store.get_meta(self.read_db).get("model")
 
     def vectors(self):
-        """The FAISS vectors matching the committed SQLite state (reloaded when it changed)."""
+        """The FAISS vectors matching the committed SQLite state: the snapshot named in meta plus
+        the committed length of its log (reloaded when either changed)."""
         from embeddings import VectorIndex
+        from embeddings.vectors import VectorLog
 
         with self._mutex:
             meta = store.get_meta(self.read_db)
-            name = meta.get("vector_file")
-            if name != self._vector_file or self._vectors is None:
+            state = (meta.get("vector_file"), int(meta.get("vector_log") or 0))
+            if state != self._vector_file or self._vectors is None:
+                name, log_len = state
                 if name and (self.dir / name).exists():
-                    self._vectors = VectorIndex.load(self.dir / name, factory=meta.get("factory"))
+                    vectors = VectorIndex.load(self.dir / name, factory=meta.get("factory"))
+                    VectorLog.replay(vectors, self.dir / _log_name(name), log_len)
                 else:
                     dim = int(meta.get("dim") or self.encoder.dim)
-                    self._vectors = VectorIndex.create(dim, meta.get("factory", DEFAULT_FACTORY))
-                self._vector_file = name
+                    vectors = VectorIndex.create(dim, meta.get("factory", DEFAULT_FACTORY))
+                self._vectors, self._vector_file = vectors, state
             return self._vectors
 
     # ----------------------------------------------------------------- locking
@@ -314,15 +320,17 @@ class NewsIndex:
         vectors, embedded = self._embed(windows, texts, encoder, progress, batch_size)
         index = self.vectors().copy()  # readers keep searching the committed one meanwhile
         try:
-            removed = []
+            removed, ops = [], []
             for _issue, key, old in batch:
                 if old:
                     removed += store.delete_issue(self.db, key)
             if removed:
-                index.remove(np.asarray(removed, dtype=np.int64))
+                ops.append(("R", np.asarray(removed, dtype=np.int64), None))
+                index.remove(ops[-1][1])
             if windows:
-                index.add(np.asarray([w[0] for w in windows], dtype=np.int64), vectors)
-            name = self._save_vectors(index)
+                ops.append(("A", np.asarray([w[0] for w in windows], dtype=np.int64), vectors))
+                index.add(ops[-1][1], vectors)
+            name, log_len = self._persist(index, ops)
             # The deletes above opened this same transaction: one commit swaps the issues.
             with self.db:
                 for r, ws in zip(rows, windows_per):
@@ -334,12 +342,12 @@ class NewsIndex:
                         store.insert_paragraph(self.db, par, tok)
                     store.count_terms(self.db, tokens)
                     store.insert_vectors(self.db, ws)
-                store.set_meta(self.db, vector_file=name, model=encoder.name, dim=encoder.dim,
+                store.set_meta(self.db, vector_file=name, vector_log=log_len, model=encoder.name, dim=encoder.dim,
                                model_spec=self._model_spec or store.get_meta(self.db).get("model_spec", ""))
         except BaseException:
             self.db.rollback()
             raise
-        self._publish(index, name)
+        self._publish(index, name, log_len)
         out, first = [], 0
         for (issue, key, old), ws in zip(batch, windows_per):
             count = sum(1 for i in embedded if first <= i < first + len(ws))
@@ -362,22 +370,67 @@ class NewsIndex:
                 return False
             index = self.vectors().copy()
             try:
-                removed = store.delete_issue(self.db, issue_id)
-                index.remove(np.asarray(removed, dtype=np.int64))
-                name = self._save_vectors(index)
+                removed = np.asarray(store.delete_issue(self.db, issue_id), dtype=np.int64)
+                index.remove(removed)
+                name, log_len = self._persist(index, [("R", removed, None)])
                 with self.db:
-                    store.set_meta(self.db, vector_file=name)
+                    store.set_meta(self.db, vector_file=name, vector_log=log_len)
             except BaseException:
                 self.db.rollback()
                 raise
-            self._publish(index, name)
+            self._publish(index, name, log_len)
         return True
 
-    def _publish(self, index, name: str) -> None:
+    def _publish(self, index, name: str, log_len: int = 0) -> None:
         """After a commit: serve the new vectors in this process and drop stale files."""
         with self._mutex:
-            self._vectors, self._vector_file = index, name
+            self._vectors, self._vector_file = index, (name, log_len)
         self._drop_stale_vector_files()
+
+    def _persist(self, index, ops: list) -> tuple[str, int]:
+        """Make a write's vector changes durable before its commit.
+
+        The changes are appended to the current snapshot's log; a new snapshot is written instead
+        when there is none yet, when the index changed kind (a trainable factory was trained) or
+        when the log would outgrow ``LOG_COMPACT_FRACTION`` of the snapshot (and 4 MB).
+
+        Returns:
+            The snapshot's name and the log length to commit with it.
+        """
+        from embeddings.vectors import VectorLog
+
+        meta = store.get_meta(self.db)
+        name, committed = meta.get("vector_file"), int(meta.get("vector_log") or 0)
+        data = VectorLog.encode(ops, index.dim)
+        snapshot = self.dir / name if name else None
+        if snapshot is None or not snapshot.exists() or index.factory != self._snapshot_factory(meta):
+            return self._save_vectors(index), 0
+        if committed + len(data) > max(LOG_COMPACT_MIN_BYTES, LOG_COMPACT_FRACTION * snapshot.stat().st_size):
+            return self._save_vectors(index), 0
+        if not data:
+            return name, committed
+        return name, VectorLog.append(self.dir / _log_name(name), data, committed, mode=self._file_mode())
+
+    def _snapshot_factory(self, meta: dict) -> str | None:
+        """The kind of the committed index (what its snapshot and log replay to)."""
+        return self.vectors().factory  # the committed state, as read_db sees it
+
+    def compact(self) -> dict:
+        """Fold the vector log into a new snapshot (``newsqa compact``); a write does this by itself
+        when the log grows.
+
+        Returns:
+            ``{"vector_file", "folded_log_bytes", "snapshot_bytes"}``.
+        """
+        with self.writer():
+            meta = store.get_meta(self.db)
+            folded = int(meta.get("vector_log") or 0)
+            index = self.vectors()
+            name = self._save_vectors(index)
+            with self.db:
+                store.set_meta(self.db, vector_file=name, vector_log=0)
+            self._publish(index, name, 0)
+        return {"vector_file": name, "folded_log_bytes": folded, "snapshot_bytes": (self.dir / name).stat().st_size}
 
     def _embed(self, windows, texts: dict[int, str], encoder, progress: ProgressFn | None,
                batch_size: int) -> tuple[np.ndarray, list[int]]:
@@ -442,10 +495,11 @@ class NewsIndex:
             keep.add(older[-1])
         for f in files:
             if f not in keep:
-                try:
-                    os.unlink(self.dir / f)
-                except FileNotFoundError:
-                    pass
+                for path in (self.dir / f, self.dir / _log_name(f)):
+                    try:
+                        os.unlink(path)
+                    except FileNotFoundError:
+                        pass
 
     # ----------------------------------------------------------------- consistency
     def verify(self) -> dict:
@@ -477,8 +531,8 @@ class NewsIndex:
             index.add(np.asarray([vid for vid, _ in rows], dtype=np.int64), vecs)
         name = self._save_vectors(index)
         with self.db:
-            store.set_meta(self.db, vector_file=name)
-        self._publish(index, name)
+            store.set_meta(self.db, vector_file=name, vector_log=0)
+        self._publish(index, name, 0)
 
     # ----------------------------------------------------------------- reads
     def dense_search(self, query_vector: np.ndarray, k: int, date_from: str | None = None,
@@ -550,7 +604,8 @@ class NewsIndex:
             "articles": count("SELECT count(*) FROM articles"), "paragraphs": n_par,
             "vectors": count("SELECT count(*) FROM vectors"), "model": meta.get("model"),
             "dim": int(meta["dim"]) if meta.get("dim") else None, "factory": meta.get("factory"),
-            "vector_file": meta.get("vector_file"), "bytes_on_disk": size,
+            "vector_file": meta.get("vector_file"), "vector_log_bytes": int(meta.get("vector_log") or 0),
+            "bytes_on_disk": size,
             "bytes_per_paragraph": round(size / n_par, 1) if n_par else None,
         }
 
@@ -580,6 +635,11 @@ class NewsIndex:
         tmp = target.with_suffix(".tmp")
         tmp.write_bytes(data)
         os.replace(tmp, target)
+
+
+def _log_name(snapshot: str) -> str:
+    """The vector log beside a snapshot: ``vectors-000007.faiss`` -> ``vectors-000007.log``."""
+    return snapshot[: -len(".faiss")] + ".log"
 
 
 def _parse(source: str | Path | bytes, paper: str | None, date: str | None) -> Issue:
