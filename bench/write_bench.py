@@ -92,6 +92,7 @@ def main() -> int:
     parser.add_argument("--paragraphs", type=int, default=100_000)
     parser.add_argument("--factory", default="Flat")
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--modes", default="snapshot,log", help="which modes, in order (snapshot,log)")
     args = parser.parse_args()
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     print(f"{platform.node()} {os.cpu_count()} cores, python {platform.python_version()}; "
@@ -102,7 +103,7 @@ def main() -> int:
         build(directory, args.paragraphs, args.factory)
         snapshot = max(directory.glob("vectors-*.faiss")).stat().st_size
         print(f"built in {time.perf_counter() - t0:.0f} s; vector snapshot {snapshot / 1e6:.1f} MB")
-        for mode in ("snapshot", "log"):
+        for mode in args.modes.split(","):
             runs = measure(directory, mode, args.repeat, mode[0])
             b = statistics.median(r[0] for r in runs)
             s = statistics.median(r[1] for r in runs)
