@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install serve test bench bench-1m clean
+.PHONY: install serve test bench bench-1m train-reader clean
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PY) -m venv $(VENV) || python3 -m venv $(VENV)
@@ -22,6 +22,10 @@ serve: $(STAMP)
 test: $(STAMP)
 	bash scripts/browser-deps.sh
 	HF_HUB_OFFLINE=1 $(BIN)/python -m pytest -q
+
+# Rebuild the answer reader's weights (qa/weights/) from ../shared/data/reading: ~30-40 minutes on 2 cores.
+train-reader: $(STAMP)
+	HF_HUB_OFFLINE=1 $(BIN)/newsqa train-reader
 
 # Benchmarks print figures (about 10 minutes on 2 cores); never part of the test run. The 100k archive
 # is rebuilt each time; the sentence-pool vectors are cached in bench/.cache.

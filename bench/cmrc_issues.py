@@ -74,6 +74,8 @@ def build(out_dir: Path, source: Path = DEFAULT_SOURCE, per_file: int = 10, ques
         for para in article["paragraphs"]:
             context = para["context"]
             for qa in para["qas"]:
+                if not qa["question"].strip():
+                    continue  # one trial question is empty
                 answers = list(dict.fromkeys(a["text"].strip() for a in qa["answers"] if a["text"].strip()))
                 if not answers:
                     continue

@@ -115,10 +115,14 @@ class AskRequest(BaseModel):
 class Citation(Passage):
     highlight: list[int] | None = Field(None, min_length=2, max_length=2,
                                         description="[start, end] of the answering sentence within text")
+    answer_highlight: list[int] | None = Field(None, min_length=2, max_length=2,
+                                               description="[start, end] of the short answer within text")
 
 
 class AskResponse(BaseModel):
     answer: str | None = Field(description="the answer with markers [1], [2] into citations; null when none")
+    short_answer: str | None = Field(None, description="the answer itself, a span of the cited sentence (\"7月3日\"); null when none")
+    confidence: float | None = Field(None, ge=0, le=1, description="the reader's probability that the cited passage answers the question")
     citations: list[Citation]
     reason: str | None = Field(description="why there is no answer")
     query: str | None = Field(None, description="the question actually searched (follow-ups are rewritten)")
@@ -254,10 +258,6 @@ class UploadSizeGuard:
                 await response(scope, receive, send)
                 return
         await self.app(scope, receive, send)
-
-
-def _too_large() -> str:
-    return f"the upload is larger than {MAX_UPLOAD_BYTES // (1024 * 1024)} MB"
 
 
 TOKEN_COOKIE = "newsqa_token"  # the chat's token box copies the typed token here, for Gradio's uploads
@@ -498,6 +498,7 @@ def create_app(index_dir: str | Path | None = None, model: str | None = None, to
         _ = index.encoder
     retriever = HybridRetriever(index)
     answerer = Answerer(index, retriever=retriever, generator=generator_from_env())
+    answerer.reader.warm_up()  # a missing or corrupt weights file stops the server here, not at the first question
 
     app = FastAPI(title="newsqa", version="0.1.0",
                   description="Question answering with cited paragraphs over Chinese newspaper issues.",

@@ -61,6 +61,62 @@ def first_hit(results: list[dict], gold: list[str]) -> int | None:
     return None
 
 
+# CMRC 2018's punctuation set for its answer metrics, plus ASCII punctuation.
+_PUNCTUATION = set("-:_*^/\\~`+=，。：？！“”；’《》……·、「」（）－～『』") | set("!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~")
+
+
+def _segments(text: str) -> list[str]:
+    """CMRC 2018's mixed segmentation without punctuation: each CJK character alone, runs of
+    letters and digits as words, lower-cased."""
+    out, word = [], ""
+    for ch in text.lower().strip():
+        if ch.isascii() and ch.isalnum() or ch == ".":
+            word += ch
+            continue
+        if word:
+            out.append(word)
+            word = ""
+        if not ch.isspace() and ch not in _PUNCTUATION:
+            out.append(ch)
+    if word:
+        out.append(word)
+    return [w.strip(".") or w for w in out if w not in _PUNCTUATION]
+
+
+def _longest_common_run(a: list[str], b: list[str]) -> int:
+    """Length of the longest common contiguous run of two token lists."""
+    best = 0
+    previous = [0] * (len(b) + 1)
+    for x in a:
+        current = [0] * (len(b) + 1)
+        for j, y in enumerate(b, 1):
+            if x == y:
+                current[j] = previous[j - 1] + 1
+                best = max(best, current[j])
+        previous = current
+    return best
+
+
+def span_f1(prediction: str, answers: list[str]) -> float:
+    """CMRC 2018 F1: precision and recall of the longest common substring (characters; letter
+    and digit runs as words), punctuation ignored; the best over the gold answers."""
+    pred = _segments(prediction or "")
+    best = 0.0
+    for answer in answers:
+        gold = _segments(answer)
+        common = _longest_common_run(pred, gold)
+        if common:
+            p, r = common / len(pred), common / len(gold)
+            best = max(best, 2 * p * r / (p + r))
+    return best
+
+
+def span_em(prediction: str, answers: list[str]) -> float:
+    """CMRC 2018 exact match: 1.0 when the prediction equals a gold answer, punctuation and case ignored."""
+    pred = "".join(_segments(prediction or ""))
+    return float(bool(pred) and any(pred == "".join(_segments(a)) for a in answers))
+
+
 def _percentile(values: list[float], q: float) -> float:
     if not values:
         return 0.0
@@ -68,18 +124,20 @@ def _percentile(values: list[float], q: float) -> float:
     return values[min(len(values) - 1, int(round(q * (len(values) - 1))))]
 
 
-def evaluate(index: NewsIndex, questions: str | Path | list[dict], k: int = 10) -> dict:
+def evaluate(index: NewsIndex, questions: str | Path | list[dict], k: int = 10, answerer: Answerer | None = None) -> dict:
     """Score the retrievers and the answerer on a question set.
 
     Args:
         index: the index holding the issues the questions are about.
         questions: a JSONL path or the loaded questions.
         k: retrieval depth.
+        answerer: the answerer to score (default: ``Answerer(index)`` with its default settings).
 
     Returns:
         ``{"questions": n, "answerable": a, "unanswerable": u, "retrieval": {mode: {...}},
         "answers": {...}}`` with Recall@1/5/10, MRR@10 and latency (ms p50/p95) per mode, and
-        the answer hit rate, answer rate and abstention accuracy of the configured answerer.
+        the answerer's sentence hit rate (an answer sentence holds a gold answer), short-answer
+        exact match and F1 (CMRC 2018's metrics, 0 for no answer), answer rate and abstention.
     """
     items = load_questions(questions) if not isinstance(questions, list) else questions
     answerable = [q for q in items if q["gold"]]
@@ -108,8 +166,9 @@ def evaluate(index: NewsIndex, questions: str | Path | list[dict], k: int = 10) 
             "latency_ms_p50": round(_percentile(latencies, 0.5), 1),
             "latency_ms_p95": round(_percentile(latencies, 0.95), 1),
         }
-    answerer = Answerer(index)
+    answerer = answerer or Answerer(index)
     hits = answered = abstained = 0
+    em = f1 = 0.0
     latencies = []
     for q in items:
         t0 = time.perf_counter()
@@ -125,12 +184,16 @@ def evaluate(index: NewsIndex, questions: str | Path | list[dict], k: int = 10) 
             answered += answer is not None
             ok = answer is not None and any(normalize(a) in normalize(answer) for a in q["answers"])
             hits += ok
+            em += span_em(result.get("short_answer") or "", q["answers"])
+            f1 += span_f1(result.get("short_answer") or "", q["answers"])
             if not ok:
                 report["misses"].append({"id": q.get("id"), "question": q["question"], "answer": answer,
                                          "reason": result.get("reason")})
     n_ans = max(1, len(answerable))
     report["answers"] = {
         "hit_rate": hits / n_ans,
+        "short_answer_em": em / n_ans,
+        "short_answer_f1": f1 / n_ans,
         "answer_rate": answered / n_ans,
         "abstention": abstained / len(unanswerable) if unanswerable else None,
         "latency_ms_p50": round(_percentile(latencies, 0.5), 1),
@@ -149,7 +212,8 @@ def format_report(report: dict) -> str:
                      f"{m['mrr@10']:7.3f} {m['latency_ms_p50']:8.1f} {m['latency_ms_p95']:8.1f}")
     a = report["answers"]
     abst = "n/a" if a["abstention"] is None else f"{a['abstention']:.3f}"
-    lines += ["", f"answers (hybrid): hit rate {a['hit_rate']:.3f}, answered {a['answer_rate']:.3f} of answerable, "
+    lines += ["", f"answers (hybrid): sentence hit {a['hit_rate']:.3f}, short answer EM {a['short_answer_em']:.3f} "
+                  f"F1 {a['short_answer_f1']:.3f}, answered {a['answer_rate']:.3f} of answerable, "
                   f"abstention {abst} on unanswerable, p50 {a['latency_ms_p50']:.1f} ms, p95 {a['latency_ms_p95']:.1f} ms"]
     if report.get("misses"):
         lines += ["", "misses:"] + [f"  {json.dumps(m, ensure_ascii=False)}" for m in report["misses"]]

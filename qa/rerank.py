@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from qa.question import coverage, key_terms
+
 
 class LexicalReranker:
     """Rewards passages that mention the question's key terms and proper names.
@@ -29,14 +31,12 @@ class LexicalReranker:
         Returns:
             The same pairs, the head reordered, scores including the boost.
         """
-        from qa.answer import _coverage, key_terms  # the answerer's notion of key terms, shared
-
         terms, names, _focus = key_terms(query)
         head, tail = ranked[: self.depth], ranked[self.depth:]
         boosted = []
         for pid, score in head:
             text = texts.get(pid, "")
-            boost = _coverage(terms, text) + sum(name in text for name in names)
+            boost = coverage(terms, text) + sum(name in text for name in names)
             boosted.append((pid, score + self.weight * boost))
         boosted.sort(key=lambda kv: -kv[1])
         return boosted + tail

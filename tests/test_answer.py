@@ -6,7 +6,8 @@ import re
 
 import pytest
 
-from qa.answer import Answerer, key_terms, resolve_followup, split_sentences
+from qa.answer import Answerer, resolve_followup, split_sentences
+from qa.question import key_terms
 from qa.generate import Generator, GeneratorSettings
 from qa.index import NewsIndex
 
@@ -120,17 +121,36 @@ class TestAnswerer:
         assert "李明远" in (result["answer"] or ""), result
         assert "赵小红" not in result["answer"] and "钱伟" not in result["answer"], result
 
-    def test_only_the_likeliest_sentences_are_embedded(self, gallery):
+    @pytest.mark.parametrize("question, short", [
+        ("浙江电网用电负荷哪天突破1亿千瓦？", "7月3日"),
+        ("浙能集团的董事长是谁？", "胡仲明"),
+    ])
+    def test_short_answer_is_a_span_of_the_cited_sentence(self, answerer, question, short):
+        result = answerer.run(question)
+        assert short in result["short_answer"] and 0.3 <= result["confidence"] <= 1.0, result
+        first = result["citations"][0]
+        (s0, s1), (a0, a1) = first["highlight"], first["answer_highlight"]
+        assert s0 <= a0 < a1 <= s1
+        assert first["text"][a0:a1].strip() == result["short_answer"]
+        assert result["answer"] == first["text"][s0:s1] + "[1]"
+        assert all(c["answer_highlight"] is None for c in result["citations"][1:])
+
+    def test_no_sentence_appears_twice(self, answerer):
+        from qa.answer import split_sentences
+
+        for question in ("浙江电网用电负荷哪天突破1亿千瓦？", "5年来全省新发展党员多少名？", "浙能集团的董事长是谁？"):
+            answer = re.sub(r"\[\d+\]", "", answerer.run(question)["answer"])
+            sentences = [answer[a:b] for a, b in split_sentences(answer)]
+            assert len(sentences) == len(set(sentences)), answer
+
+    def test_threshold_decides_between_answer_and_reason(self, gallery):
         from qa.answer import AnswerSettings
 
         question = "浙江电网用电负荷哪天突破1亿千瓦？"
-        embedded = {}
-        for n in (1, 2, 50):
-            fresh = Answerer(gallery, settings=AnswerSettings(embedded_sentences=n))
-            result = fresh.run(question)
-            assert "7月3日" in result["answer"]
-            embedded[n] = len(fresh._sentence_vectors)  # the sentences this answer had to embed
-        assert embedded[1] == 1 and embedded[2] == 2 < embedded[50]
+        sure = Answerer(gallery).run(question)
+        strict = Answerer(gallery, settings=AnswerSettings(min_confidence=sure["confidence"] + 1e-6)).run(question)
+        assert sure["answer"] and strict["answer"] is None
+        assert "阅读模型" in strict["reason"] and strict["citations"] == []
 
     def test_empty_result_set(self, answerer):
         assert answerer.answer_from("问题", [])["answer"] is None

@@ -38,6 +38,8 @@ details.newsqa-sources > summary { cursor: pointer; font-weight: 600; }
 .newsqa-source-head { font-size: 0.9em; color: var(--body-text-color-subdued); }
 .newsqa-source-text { margin-top: 0.2em; }
 .newsqa-source-text mark { background: #ffe58a; color: inherit; padding: 0 1px; }
+.newsqa-source-text mark strong.newsqa-span { background: #ffc53d; }
+.newsqa-short { font-size: 1.1em; margin-bottom: 0.2em; }
 """
 
 # Every character HTML or Markdown could interpret, as a numeric entity. One pass of
@@ -70,15 +72,25 @@ def render_source(n: int, citation: dict) -> str:
     title = escape_text(citation.get("title") or "无标题")
     meta = " · ".join(escape_text(str(v)) for v in (citation.get("paper"), citation.get("date")) if v)
     head = f"&#91;{n}&#93; 《{title}》 {meta} · 第{int(citation.get('paragraph') or 0)}段"
-    text = citation.get("text") or ""
-    span = citation.get("highlight")
-    if span and 0 <= span[0] < span[1] <= len(text):
-        body = (escape_text(text[:span[0]]) + "<mark>" + escape_text(text[span[0]:span[1]]) + "</mark>"
-                + escape_text(text[span[1]:]))
-    else:
-        body = escape_text(text)
+    body = highlighted(citation.get("text") or "", citation.get("highlight"), citation.get("answer_highlight"))
     return (f'<div class="newsqa-source"><div class="newsqa-source-head">{head}</div>'
             f'<div class="newsqa-source-text">{body}</div></div>')
+
+
+def highlighted(text: str, sentence: list[int] | None, answer: list[int] | None) -> str:
+    """Escaped paragraph text with the answering sentence in <mark> and the short answer inside it in <strong>."""
+    def valid(span):
+        return bool(span) and 0 <= span[0] < span[1] <= len(text)
+
+    if not valid(sentence):
+        return escape_text(text)
+    s0, s1 = sentence
+    inner = escape_text(text[s0:s1])
+    if valid(answer) and s0 <= answer[0] and answer[1] <= s1:
+        a0, a1 = answer
+        inner = (escape_text(text[s0:a0]) + '<strong class="newsqa-span">' + escape_text(text[a0:a1]) + "</strong>"
+                 + escape_text(text[a1:s1]))
+    return escape_text(text[:s0]) + "<mark>" + inner + "</mark>" + escape_text(text[s1:])
 
 
 def render_sources(citations: list[dict]) -> str:
@@ -95,7 +107,16 @@ def render_result(result: dict) -> str:
         reason = escape_text(result.get("reason") or "索引中没有相关内容")
         return f'<div class="newsqa-answer">没有找到答案：{reason}</div>' + render_sources(result.get("citations") or [])
     citations = result.get("citations") or []
-    return render_answer(result["answer"], len(citations)) + render_sources(citations)
+    return (render_short_answer(result.get("short_answer")) + render_answer(result["answer"], len(citations))
+            + render_sources(citations))
+
+
+def render_short_answer(short_answer: str | None) -> str:
+    """The short answer in bold on a line of its own, above the cited sentence (nothing when there is none)."""
+    if not short_answer:
+        return ""
+    return f'<div class="newsqa-short"><strong>{escape_text(short_answer)}</strong></div>'
+
 
 
 def message_text(content) -> str:
@@ -192,8 +213,9 @@ def build_chat(index, token: str | None = None, retriever=None, answerer=None, t
         answer = result.get("answer")
         if answer:
             n = len(result.get("citations") or [])
+            short = render_short_answer(result.get("short_answer"))
             for end in range(STREAM_STEP, len(answer), STREAM_STEP):
-                yield render_answer(answer[:end], n)
+                yield short + render_answer(answer[:end], n)
                 time.sleep(STREAM_DELAY)
         yield render_result(result)
 
