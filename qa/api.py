@@ -38,6 +38,7 @@ MAX_QUERY_CHARS = 500
 MAX_TURN_CHARS = 20_000
 MAX_TURNS = 100
 MAX_K = 50
+SERVER_WRITE_CHUNK = 2  # windows per model call of a write in the server (see NewsIndex.write_chunk)
 KEEP_ALIVE_S = 75  # idle seconds before the server closes a kept-alive connection
 DATE_PATTERN = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"
 _OPTIONAL_DATE_PATTERN = r"^([0-9]{4}-[0-9]{2}-[0-9]{2})?$"
@@ -456,6 +457,17 @@ def parse_upload(data: bytes, filename: str | None, paper: str | None = None, da
     return parse_issue(data, paper=paper or None, date=check_date(date or None), source=safe_source_name(filename))
 
 
+def _warm_write_path() -> None:
+    """Parse and tokenize the sample once: the dictionaries the first write would load hold the
+    GIL for seconds while they load, stalling every search in the process meanwhile."""
+    from qa.parse import parse_issue
+    from qa.tokens import index_tokens
+
+    issue = parse_issue(sample_path().read_bytes(), source=SAMPLE_NAME)
+    for par in issue.paragraphs[:5]:
+        index_tokens(par.text)
+
+
 def ensure_sample(index) -> None:
     """Index the bundled sample issue when the index is empty, so a fresh install answers questions."""
     if index.issues():
@@ -496,6 +508,9 @@ def create_app(index_dir: str | Path | None = None, model: str | None = None, to
     if index.model_name:
         # Load the model now, once: lazily, the first concurrent searches would each load it.
         _ = index.encoder
+    _warm_write_path()
+    # Writes embed two windows per model call here: a search waits at most that long for the model.
+    index.write_chunk = SERVER_WRITE_CHUNK
     retriever = HybridRetriever(index)
     answerer = Answerer(index, retriever=retriever, generator=generator_from_env())
     answerer.reader.warm_up()  # a missing or corrupt weights file stops the server here, not at the first question

@@ -107,7 +107,10 @@ class NewsIndex:
         self._write_mutex = threading.RLock()  # one writing thread at a time; searches never wait on it
         self._local = threading.local()
         self._query_vectors: dict[str, np.ndarray] = {}
-        # Questions waiting for the model: a write embeds in small chunks and lets them go first.
+        # Windows per model call in a write (None: batch_size x 16, for throughput); a server sets a
+        # small one, so that a question waits at most one small call of a write.
+        self.write_chunk: int | None = None
+        # Questions waiting for the model: a write lets them go first between its chunks.
         self._query_gate = threading.Condition()
         self._queries_waiting = 0
         db = self.dir / DB_NAME
@@ -449,10 +452,11 @@ class NewsIndex:
                 todo.append(i)
             else:
                 out[i] = vec
-        # Chunks of a quarter batch, each started only when no question is waiting for the model (the
-        # encoder runs one call at a time): a search is delayed by at most one chunk of a write,
-        # however many writes are queued. The caller still sees progress on a large issue.
-        chunk = max(4, batch_size // 4)
+        # Chunks (``write_chunk`` windows; several batches by default, for throughput), each started
+        # only when no question is waiting for the model (the encoder runs one call at a time): a
+        # search is delayed by at most one chunk of a write, however many writes are queued. The
+        # caller still sees progress on a large issue.
+        chunk = self.write_chunk or batch_size * 16
         for b in range(0, len(todo), chunk):
             idx = todo[b:b + chunk]
             with self._query_gate:
