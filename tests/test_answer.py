@@ -98,7 +98,7 @@ class TestAnswerer:
 
     @pytest.mark.parametrize("question, why", [
         ("上海电网今年最高用电负荷达到多少？", "上海"),   # a place no article mentions
-        ("2023年9月1日浙江省委召开了什么会议？", "9月1日"),  # a date no paragraph states
+        ("2023年9月1日浙江省委召开了什么会议？", "阅读模型"),  # a date no paragraph states: the reader finds no answer
         ("西湖大学的校长是谁？", None),                  # neither 西湖大学's head nor a 校长 is in the text
         ("福建的最高用电负荷是多少？", "福建"),          # named only in a list: "浙江、福建、广东等14个省级电网"
     ])
@@ -148,7 +148,8 @@ class TestAnswerer:
 
         question = "浙江电网用电负荷哪天突破1亿千瓦？"
         sure = Answerer(gallery).run(question)
-        strict = Answerer(gallery, settings=AnswerSettings(min_confidence=sure["confidence"] + 1e-6)).run(question)
+        # confidence is rounded to 4 places: 0.001 above it is above the reader's exact probability
+        strict = Answerer(gallery, settings=AnswerSettings(min_confidence=sure["confidence"] + 0.001)).run(question)
         assert sure["answer"] and strict["answer"] is None
         assert "阅读模型" in strict["reason"] and strict["citations"] == []
 

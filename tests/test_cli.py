@@ -98,7 +98,9 @@ class TestReadCommands:
     def test_ask_text_answers_or_says_why_not(self, capsys, gallery_index_dir):
         code, out, _ = _run(capsys, "ask", QUESTION, "--index-dir", gallery_index_dir)
         lines = out.splitlines()
-        assert code == 0 and "7月3日" in lines[0] and lines[1].startswith("  [1] zjrb 2023-08-01 《")
+        # the short answer with the reader's confidence, the cited sentence, then the citations
+        assert code == 0 and lines[0].startswith("7月3日（把握 ") and "浙江电网用电负荷突破1亿千瓦" in lines[1]
+        assert lines[2].startswith("  [1] zjrb 2023-08-01 《")
         code, out, _ = _run(capsys, "ask", "上海电网用电负荷哪天突破1亿千瓦？", "--index-dir", gallery_index_dir)
         assert code == 0 and out.startswith("没有找到答案") and "上海" in out
 

@@ -115,7 +115,7 @@ def render_short_answer(short_answer: str | None) -> str:
     """The short answer in bold on a line of its own, above the cited sentence (nothing when there is none)."""
     if not short_answer:
         return ""
-    return f'<div class="newsqa-short"><strong>{escape_text(short_answer)}</strong></div>'
+    return f'<div class="newsqa-short"><strong class="newsqa-short-text">{escape_text(short_answer)}</strong></div>'
 
 
 
