@@ -156,6 +156,9 @@ def test_upload_a_new_issue_then_ask_about_it(page, live_server, tmp_path, clean
     token_box = page.locator("#upload-token").locator("input, textarea")
     if live_server.token:
         token_box.first.fill(live_server.token)
+        # the chat copies the typed token into the cookie its file uploads carry: wait for it, as a
+        # person picking the file after typing would
+        page.wait_for_function("() => document.cookie.includes('newsqa_token=')", timeout=10_000)
     page.locator("#upload-file input[type=file]").set_input_files(str(issue))
     page.locator("#upload-paper").locator("input, textarea").first.fill("hzrb")
     page.locator("#upload-date").locator("input, textarea").first.fill("2023-08-02")
@@ -165,7 +168,7 @@ def test_upload_a_new_issue_then_ask_about_it(page, live_server, tmp_path, clean
     status.get_by_text("已添加").wait_for(timeout=ANSWER_TIMEOUT_MS)
     assert "hzrb-2023-08-02" in status.inner_text()
     page.get_by_role("button", name="已索引的报纸").click()
-    page.wait_for_function("id => document.querySelector('#issues-table').innerText.includes(id)",
+    page.wait_for_function("id => (document.querySelector('#issues-table')?.innerText || '').includes(id)",
                            arg="hzrb-2023-08-02", timeout=10_000)
     answer = ask(page, "今年西湖龙井春茶总产量是多少？")
     assert "812吨" in answer.inner_text()

@@ -298,7 +298,9 @@ def build_chat(index, token: str | None = None, retriever=None, answerer=None, t
         up_button.click(upload, [file, up_paper, up_date, up_token], [status, table, paper],
                         concurrency_limit=1, api_visibility="private")
         # The browser sends the typed token with its file uploads as a same-site cookie.
-        up_token.input(None, [up_token], None, js=_TOKEN_COOKIE_JS, api_visibility="private")
+        # On every way the box can change (typed, pasted or filled in by a password manager).
+        for event in (up_token.input, up_token.change, up_token.blur):
+            event(None, [up_token], None, js=_TOKEN_COOKIE_JS, api_visibility="private")
         # Issues added over the API since the page was built show up on the next page load.
         demo.load(lambda: (issue_rows(index), gr.update(choices=papers_of(index))), None, [table, paper],
                   api_visibility="private")
