@@ -25,9 +25,8 @@ THRESHOLDS = (0.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9)
 def answer_all(index_dir: Path, files: list[Path], passages: int, names: tuple[str, ...]) -> list[dict]:
     """One record per question: its set, whether it is answerable, the confidence and the scores."""
     from qa.answer import Answerer, AnswerSettings
-    from qa.evaluate import load_questions, span_em, span_f1
+    from qa.evaluate import is_relevant, load_questions, span_em, span_f1
     from qa.index import NewsIndex
-    from qa.tokens import normalize
 
     index = NewsIndex(index_dir, readonly=True)
     answerer = Answerer(index, settings=AnswerSettings(min_confidence=0.0, passages_to_read=passages,
@@ -39,7 +38,7 @@ def answer_all(index_dir: Path, files: list[Path], passages: int, names: tuple[s
             answer, short = result["answer"] or "", result.get("short_answer") or ""
             records.append({
                 "set": path.stem, "answerable": bool(q["gold"]), "confidence": result.get("confidence") or 0.0,
-                "hit": any(normalize(a) in normalize(answer) for a in q["answers"]) if q["answers"] else False,
+                "hit": is_relevant(answer, q["answers"]),
                 "em": span_em(short, q["answers"]) if q["answers"] else 0.0,
                 "f1": span_f1(short, q["answers"]) if q["answers"] else 0.0,
             })

@@ -218,7 +218,7 @@ class E5Tokenizer:
         for text in texts:
             out, origin = [_METASPACE], [0]
             for i, ch in enumerate(text):
-                mapped = self._table_map(ch).replace(" ", _METASPACE)
+                mapped = ch.translate(self._table).replace(" ", _METASPACE)
                 for m in mapped:
                     if m == _METASPACE and out[-1] == _METASPACE:
                         continue  # "  " → " ", as normalize() does
@@ -238,9 +238,6 @@ class E5Tokenizer:
                 spans.append((origin[start], origin[end - 1] + 1) if start < end else (origin[start], origin[start]))
             result.append((list(enc.ids), spans))
         return result
-
-    def _table_map(self, ch: str) -> str:
-        return ch.translate(self._table)
 
 
 _NAMES: dict[Path, str] = {}

@@ -28,7 +28,7 @@ class AnswerSettings:
     open-domain and the newspaper development set, see docs/benchmarks.md)."""
 
     k: int = 5  # passages retrieved and cited
-    passages_to_read: int = 3  # the reader reads this many of them (~25 ms each on 2 cores)
+    passages_to_read: int = 3  # the reader reads this many of them (~15 ms each on 2 cores, bench/reader_bench.py)
     # The reader's answerable probability below which the best passage is not trusted. Picked on the
     # development splits (bench/abstention.py): at 0.3, CMRC 2018 trial's development split answers
     # 0.964 of its answerable questions and refuses 0.949 of the others; the even half of the
@@ -201,8 +201,7 @@ class Answerer:
         if absent:
             return _abstain(query, f"检索到的文章都没有提到“{'、'.join(absent)}”，无法回答")
         readings = self.reader.run(query, [{"title": r.get("title"), "text": r["text"]} for r in top])
-        order = sorted(range(len(top)), key=lambda i: -readings[i]["answerable"])
-        best = order[0]
+        best = max(range(len(top)), key=lambda i: readings[i]["answerable"])
         reading = readings[best]
         if reading["start"] is None or reading["answerable"] < self.settings.min_confidence:
             title = top[best].get("title") or top[best]["text"][:20]

@@ -181,7 +181,7 @@ def evaluate(index: NewsIndex, questions: str | Path | list[dict], k: int = 10, 
             continue
         if q["gold"]:
             answered += answer is not None
-            ok = answer is not None and any(normalize(a) in normalize(answer) for a in q["answers"])
+            ok = answer is not None and is_relevant(answer, q["answers"])
             hits += ok
             em += span_em(result.get("short_answer") or "", q["answers"])
             f1 += span_f1(result.get("short_answer") or "", q["answers"])

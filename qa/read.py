@@ -135,11 +135,6 @@ class SpanReader:
         self._load_lock = threading.Lock()
         self._run_lock = threading.Lock()
 
-    @property
-    def card(self) -> dict:
-        """The JSON card written beside the weights (data, steps, metrics, sha256)."""
-        return load_card(self.weights)
-
     def warm_up(self) -> None:
         """Load the weights now (checked against their sha256) instead of on first use."""
         if self._model is None:
