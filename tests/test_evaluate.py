@@ -9,7 +9,7 @@ import pytest
 
 from conftest import DATA, clean_env, newsqa_command
 from qa.errors import InputError
-from qa.evaluate import first_hit, is_relevant, load_questions
+from qa.evaluate import first_hit, is_relevant, load_questions, span_em, span_f1
 
 DEV = DATA / "dev_questions.jsonl"
 HELDOUT = DATA / "heldout_questions.jsonl"
@@ -94,6 +94,26 @@ class TestRelevance:
         results = [{"text": "无关"}, {"text": "浙江电网用电负荷突破1亿千瓦"}]
         assert first_hit(results, ["突破1亿千瓦"]) == 2
         assert first_hit(results, ["上海"]) is None
+
+
+class TestSpanMetrics:
+    """CMRC 2018's short-answer metrics: characters (letter and digit runs as words), punctuation ignored."""
+
+    def test_exact_match_ignores_punctuation_and_case(self):
+        assert span_em("7月3日。", ["7月3日"]) == 1.0
+        assert span_em("ABC公司", ["abc公司"]) == 1.0
+        assert span_em("7月3日前", ["7月3日"]) == 0.0
+        assert span_em("", ["7月3日"]) == 0.0
+
+    def test_f1_is_on_the_longest_common_substring(self):
+        # "浙江电网7月3日" against "7月3日": common run 4 of 8 predicted, 4 of 4 gold
+        assert span_f1("浙江电网7月3日", ["7月3日"]) == 2 * 0.5 * 1.0 / 1.5
+        # a number is one word: 3.5 and 3.55 share nothing
+        assert span_f1("3.5亿元", ["3.55亿元"]) == 2 * (2 / 3) * (2 / 3) / (4 / 3)
+        # contiguous, not a bag of characters: "3日7月" shares runs of 2 with "7月3日"
+        assert span_f1("3日7月", ["7月3日"]) == 0.5
+        assert span_f1("胡仲明", ["杨洪波", "胡仲明"]) == 1.0
+        assert span_f1("", ["胡仲明"]) == 0.0
 
 
 class TestEvalCommand:
