@@ -692,11 +692,14 @@ class _Builder:
             evidence = follows is not None and (
                 follows.kind in ("body", "caption", "photos", "endnote")
                 or (follows.kind == "heading" and self._kind(j + 1) == "body"))
-        if not evidence:
+        return self._open_headline(i, j, evidence, title, kicker=kicker, subtitle=subtitle, byline=byline)
+
+    def _open_headline(self, i: int, j: int, evidence, title: str, **meta) -> int:
+        """Open the article headed by blocks i..j-1 when there is evidence for it (never at the
+        masthead); returns the blocks consumed, 0 when none."""
+        if not evidence or (not self.started and meta.get("kicker") is None and _MASTHEAD.fullmatch(title)):
             return 0
-        if not self.started and kicker is None and _MASTHEAD.fullmatch(title):
-            return 0
-        self._new_article(title, kicker=kicker, subtitle=subtitle, byline=byline)
+        self._new_article(title, **meta)
         return j - i
 
     def _stack_line(self, j: int) -> bool:
@@ -737,12 +740,7 @@ class _Builder:
         if not evidence and (b[i].big_gap or self.current is None or self._kind(i - 1) == "page"):
             evidence = follows is not None and follows.kind in ("body", "heading", "caption") and (
                 follows.kind != "heading" or self._kind(j + 1) == "body")
-        if not evidence:
-            return 0
-        if not self.started and kicker is None and _MASTHEAD.fullmatch(title):
-            return 0
-        self._new_article(title, kicker=kicker, subtitle=subtitle, byline=byline)
-        return j - i
+        return self._open_headline(i, j, evidence, title, kicker=kicker, subtitle=subtitle, byline=byline)
 
     # ---- captions
     def _add_caption(self, article: Article, block: _Block) -> None:
