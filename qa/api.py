@@ -72,7 +72,8 @@ class Passage(BaseModel):
     rank: int
     score: float
     text: str
-    paper: str | None
+    paper: str | None = Field(description="the paper's short id, as in the issue id (zjrb)")
+    paper_name: str | None = Field(None, description="the paper's name to show (浙江日报)")
     date: str | None
     title: str | None
     paragraph: int = Field(description="the paragraph's ordinal in its article (第N段)")
@@ -135,6 +136,7 @@ class AskResponse(BaseModel):
 class IssueInfo(BaseModel):
     issue_id: str
     paper: str | None
+    paper_name: str | None = None
     date: str | None
     date_inferred: bool = False
     page: str | None = None
@@ -593,7 +595,9 @@ def create_app(index_dir: str | Path | None = None, model: str | None = None, to
     # waiting for its turn holds no request thread, so searches never queue behind uploads.
     async def add_issue(file: UploadFile = File(description="the issue file, at most 20 MB"),
                         paper: str | None = Form(None, max_length=200),
-                        date: str | None = Form(None, pattern=_OPTIONAL_DATE_PATTERN)) -> dict:
+                        date: str | None = Form(None, pattern=_OPTIONAL_DATE_PATTERN),
+                        paper_name: str | None = Form(None, max_length=200,
+                                                      description="the paper's name to show (浙江日报)")) -> dict:
         # Read at most one byte past the limit: never more than 20 MB of it in memory.
         data = await file.read(MAX_UPLOAD_BYTES + 1)
         if len(data) > MAX_UPLOAD_BYTES:
@@ -601,7 +605,7 @@ def create_app(index_dir: str | Path | None = None, model: str | None = None, to
 
         def write():
             issue = parse_upload(data, file.filename, paper=paper, date=date)
-            return index.add(issue, paper=paper or None, date=date or None)
+            return index.add(issue, paper=paper or None, date=date or None, paper_name=paper_name or None)
 
         result = await writes.run(write)
         log.info("%s %s (%d paragraphs) from upload %s", result.status, result.issue_id, result.paragraphs,

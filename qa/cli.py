@@ -106,6 +106,7 @@ def cmd_index(args) -> int:
     for f in files:
         try:
             parsed.append(parse_issue(f, paper=args.paper, date=args.date))
+            parsed[-1].paper_name = args.paper_name
         except (NewsQAError, OSError) as exc:
             problems.append(str(exc))
             print(f"newsqa: skipped {f}: {exc}", file=sys.stderr)
@@ -187,7 +188,7 @@ def cmd_list(args) -> int:
     if not issues:
         print("no issues indexed")
     for i in issues:
-        print(f"{i['issue_id']:32} {i['paper'] or '-':10} {i['date'] or '-':10}  {i['articles']:3} articles "
+        print(f"{i['issue_id']:32} {i['paper_name'] or '-':10} {i['date'] or '-':10}  {i['articles']:3} articles "
               f"{i['paragraphs']:5} paragraphs  {i['source']}")
     return 0
 
@@ -217,7 +218,7 @@ def cmd_search(args) -> int:
     if not results:
         print("no results")
     for r in results:
-        print(f"[{r['rank']}] {r['score']:.4f}  {r['paper']} {r['date']} 《{r['title'] or '无标题'}》 第{r['paragraph']}段")
+        print(f"[{r['rank']}] {r['score']:.4f}  {r['paper_name']} {r['date']} 《{r['title'] or '无标题'}》 第{r['paragraph']}段")
         print(f"    {r['text'][:160]}")
     return 0
 
@@ -237,7 +238,7 @@ def cmd_ask(args) -> int:
         print(f"{result['short_answer']}（把握 {result['confidence']:.0%}）")
     print(result["answer"] or f"没有找到答案：{result.get('reason', '')}")
     for n, c in enumerate(result["citations"], 1):
-        print(f"  [{n}] {c['paper']} {c['date']} 《{c['title'] or '无标题'}》 第{c['paragraph']}段")
+        print(f"  [{n}] {c['paper_name']} {c['date']} 《{c['title'] or '无标题'}》 第{c['paragraph']}段")
     return 0
 
 
@@ -316,7 +317,9 @@ def build_parser() -> argparse.ArgumentParser:
                                    "files. Re-indexing an unchanged file does nothing; a corrected file for the same "
                                    "paper and date replaces that issue. Exit status 1 when any file was skipped.")
     p.add_argument("paths", nargs="+", type=Path, metavar="FILE_OR_DIR")
-    p.add_argument("--paper", help="the paper's name for all files (default: from each file name)")
+    p.add_argument("--paper", help="the paper's short id for all files, as in the issue id (default: from each file name)")
+    p.add_argument("--paper-name", help="the paper's name to show (浙江日报) for all files (default: known "
+                                        "for common ids such as zjrb, else the id)")
     p.add_argument("--date", metavar="YYYY-MM-DD", help="the issue date for all files")
     p.add_argument("--factory", default=None,
                    help="FAISS index factory for a new index: Flat (exact, default; fine to ~100k paragraphs), "

@@ -61,6 +61,7 @@ class Issue:
     text: str  # the decoded source text the offsets refer to
     articles: list[Article] = field(default_factory=list)
     page: str | None = None  # set when the file is a single page (e.g. name ends in _01)
+    paper_name: str | None = None  # the paper's name as given (浙江日报); shown via qa.papers.paper_name
 
     def to_dict(self, with_text: bool = False) -> dict:
         data = asdict(self)

@@ -249,7 +249,7 @@ class NewsIndex:
 
     # ----------------------------------------------------------------- writes
     def add(self, source: str | Path | bytes | Issue, paper: str | None = None, date: str | None = None,
-            progress: ProgressFn | None = None, batch_size: int = 32) -> AddResult:
+            progress: ProgressFn | None = None, batch_size: int = 32, paper_name: str | None = None) -> AddResult:
         """Index one issue: parse it, embed its paragraphs, store it atomically.
 
         Args:
@@ -258,6 +258,7 @@ class NewsIndex:
             date: the issue date, YYYY-MM-DD (overrides the file name and datelines).
             progress: called with the number of windows embedded after each batch.
             batch_size: paragraphs per model call.
+            paper_name: the paper's display name (浙江日报); None for the built-in table's or the id.
 
         Returns:
             What was done: added, replaced (a corrected file for the same paper and date) or
@@ -269,6 +270,8 @@ class NewsIndex:
             issue.paper = paper
         if date:
             issue.date = date
+        if paper_name and paper_name.strip():
+            issue.paper_name = paper_name.strip()
         return self.add_many([issue], progress=progress, batch_size=batch_size)[0]
 
     def add_many(self, issues: list[Issue], progress: ProgressFn | None = None, batch_size: int = 32,
@@ -302,7 +305,7 @@ class NewsIndex:
                 if any(k == key for _, _, k, _ in batch):  # the same paper and date twice: write the first first
                     flush()
                 old = store.issue_row(self.db, key)
-                if old and old["sha256"] == issue.sha256:
+                if old and old["sha256"] == issue.sha256 and issue.paper_name in (None, old["paper_name"]):
                     results[n] = AddResult(key, "unchanged", old["paragraphs"], old["articles"], 0, issue.source)
                     continue
                 batch.append((n, issue, key, old))
@@ -710,5 +713,6 @@ def _rows(issue: Issue, key: str) -> dict:
         "issue_id": key, "paper": issue.paper, "date": issue.date, "date_inferred": int(bool(issue.date_inferred)),
         "page": issue.page, "source": issue.source, "sha256": issue.sha256, "added_at": now,
         "articles": len(articles), "paragraphs": len(paragraphs), "text": issue.text,
+        "paper_name": issue.paper_name,
     }
     return {"issue": issue_row, "articles": articles, "paragraphs": paragraphs}

@@ -8,6 +8,8 @@ import sqlite3
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
+from qa.papers import paper_name
+
 SCHEMA_VERSION = "1"
 
 _SCHEMA = """
@@ -16,7 +18,8 @@ CREATE TABLE IF NOT EXISTS issues (
     issue_id TEXT PRIMARY KEY,
     paper TEXT, date TEXT, date_inferred INTEGER NOT NULL DEFAULT 0, page TEXT,
     source TEXT NOT NULL, sha256 TEXT NOT NULL, added_at TEXT NOT NULL,
-    articles INTEGER NOT NULL, paragraphs INTEGER NOT NULL, text TEXT NOT NULL
+    articles INTEGER NOT NULL, paragraphs INTEGER NOT NULL, text TEXT NOT NULL,
+    paper_name TEXT
 );
 CREATE TABLE IF NOT EXISTS articles (
     article_id INTEGER PRIMARY KEY,
@@ -51,7 +54,7 @@ CREATE TABLE IF NOT EXISTS terms (term TEXT PRIMARY KEY, docs INTEGER NOT NULL) 
 # Columns a search result carries, in the order `passages` selects them.
 _PASSAGE_SQL = """
 SELECT p.paragraph_id, p.text, p.ordinal, p.start, p."end", p.section, p.issue_id,
-       i.paper, i.date, i.source, a.title, a.page
+       i.paper, {paper_name}, i.date, i.source, a.title, a.page
 FROM paragraphs p JOIN issues i USING (issue_id) JOIN articles a USING (article_id)
 WHERE p.paragraph_id IN ({marks})
 """
@@ -77,11 +80,25 @@ def connect(path: Path, readonly: bool = False) -> sqlite3.Connection:
         conn.executescript(_SCHEMA)
         conn.execute("INSERT OR IGNORE INTO meta VALUES ('schema', ?)", (SCHEMA_VERSION,))
         conn.commit()
+        if not _has_paper_name(conn):  # an index from before papers had names
+            with conn:
+                conn.execute("ALTER TABLE issues ADD COLUMN paper_name TEXT")
         if get_meta(conn).get("terms") != "1":  # an index from before the terms table
             with conn:
                 _rebuild_terms(conn)
     conn.execute("PRAGMA foreign_keys=ON")
     return conn
+
+
+def _has_paper_name(conn: sqlite3.Connection) -> bool:
+    """Whether the issues table has the paper_name column (a read-only connection to an older
+    index may lack it; a writable one adds it)."""
+    return any(r[1] == "paper_name" for r in conn.execute("PRAGMA table_info(issues)"))
+
+
+def _paper_name_sql(conn: sqlite3.Connection) -> str:
+    """The select expression for an issue's given paper name (NULL in an index without the column)."""
+    return "i.paper_name" if _has_paper_name(conn) else "NULL AS paper_name"
 
 
 def get_meta(conn: sqlite3.Connection) -> dict[str, str]:
@@ -95,10 +112,10 @@ def set_meta(conn: sqlite3.Connection, **values: str) -> None:
 
 
 def issue_row(conn: sqlite3.Connection, issue_id: str) -> dict | None:
-    """One issue's summary row, or None when it is not stored."""
+    """One issue's summary row (``paper_name`` resolved by ``qa.papers.paper_name``), or None when it is not stored."""
     cur = conn.execute(
-        "SELECT issue_id, paper, date, date_inferred, page, source, sha256, added_at, articles, paragraphs"
-        " FROM issues WHERE issue_id = ?",
+        "SELECT issue_id, paper, date, date_inferred, page, source, sha256, added_at, articles, paragraphs,"
+        f" {_paper_name_sql(conn)} FROM issues i WHERE issue_id = ?",
         (issue_id,),
     )
     row = cur.fetchone()
@@ -106,10 +123,10 @@ def issue_row(conn: sqlite3.Connection, issue_id: str) -> dict | None:
 
 
 def list_issues(conn: sqlite3.Connection) -> list[dict]:
-    """Every stored issue, newest date first."""
+    """Every stored issue, newest date first (``paper_name`` resolved as in ``issue_row``)."""
     cur = conn.execute(
-        "SELECT issue_id, paper, date, date_inferred, page, source, sha256, added_at, articles, paragraphs"
-        " FROM issues ORDER BY date DESC, issue_id"
+        "SELECT issue_id, paper, date, date_inferred, page, source, sha256, added_at, articles, paragraphs,"
+        f" {_paper_name_sql(conn)} FROM issues i ORDER BY date DESC, issue_id"
     )
     return [_row_dict(cur, row) for row in cur.fetchall()]
 
@@ -118,6 +135,8 @@ def _row_dict(cur: sqlite3.Cursor, row: Sequence) -> dict:
     data = {d[0]: v for d, v in zip(cur.description, row)}
     if "date_inferred" in data:
         data["date_inferred"] = bool(data["date_inferred"])
+    if "paper_name" in data:
+        data["paper_name"] = paper_name(data.get("paper"), data["paper_name"])
     return data
 
 
@@ -408,14 +427,15 @@ def window_texts(conn: sqlite3.Connection, vector_ids: Sequence[int]) -> list[tu
 
 
 def passages(conn: sqlite3.Connection, paragraph_ids: Sequence[int]) -> dict[int, dict]:
-    """Citation metadata of paragraphs, keyed by paragraph id."""
+    """Citation metadata of paragraphs (``paper_name`` resolved as in ``issue_row``), keyed by paragraph id."""
     out: dict[int, dict] = {}
+    name_sql = _paper_name_sql(conn)
     for chunk in _chunks(list(paragraph_ids), 900):
-        cur = conn.execute(_PASSAGE_SQL.format(marks=",".join("?" * len(chunk))), chunk)
+        cur = conn.execute(_PASSAGE_SQL.format(marks=",".join("?" * len(chunk)), paper_name=name_sql), chunk)
         for row in cur.fetchall():
-            pid, text, ordinal, start, end, section, issue_id, paper, date, source, title, page = row
+            pid, text, ordinal, start, end, section, issue_id, paper, given_name, date, source, title, page = row
             out[pid] = {
-                "text": text, "paper": paper, "date": date, "title": title, "paragraph": ordinal,
+                "text": text, "paper": paper, "paper_name": paper_name(paper, given_name), "date": date, "title": title, "paragraph": ordinal,
                 "section": section, "page": page, "issue_id": issue_id, "paragraph_id": pid,
                 "source": source, "start": start, "end": end,
             }

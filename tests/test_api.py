@@ -53,8 +53,8 @@ def _issue_ids(api) -> set[str]:
 
 
 def _upload(api, server, text: str | bytes, name: str, paper: str | None = None, date: str | None = None,
-            headers: dict | None = None) -> httpx.Response:
-    data = {k: v for k, v in (("paper", paper), ("date", date)) if v}
+            headers: dict | None = None, paper_name: str | None = None) -> httpx.Response:
+    data = {k: v for k, v in (("paper", paper), ("date", date), ("paper_name", paper_name)) if v}
     content = text.encode("utf-8") if isinstance(text, str) else text
     return api.post("/api/issues", files={"file": (name, content, "text/plain")}, data=data,
                     headers=server.auth if headers is None else headers)
@@ -155,20 +155,24 @@ def test_ask_without_an_answer_names_what_is_missing(api):
 
 # ---------------------------------------------------------------------- writes
 def test_upload_search_ask_and_delete_an_issue(api, live_server):
-    response = _upload(api, live_server, TEA_ISSUE, "../../etc/hzrb-2023-08-02.txt", paper="hzrb", date="2023-08-02")
+    response = _upload(api, live_server, TEA_ISSUE, "../../etc/hzrb-2023-08-02.txt", paper="hzrb", date="2023-08-02",
+                       paper_name="杭州日报（测试）")
     assert response.status_code == 200, response.text
     added = response.json()
     assert added["status"] == "added" and added["paragraphs"] >= 3 and added["issue_id"] == "hzrb-2023-08-02"
     assert "/" not in added["source"] and ".." not in added["source"]
     try:
-        assert {i["issue_id"] for i in api.get("/api/issues").json()} >= {"hzrb-2023-08-02"}
+        names = {i["issue_id"]: i["paper_name"] for i in api.get("/api/issues").json()}
+        assert names["hzrb-2023-08-02"] == "杭州日报（测试）" and names["zjrb-2023-08-01"] == "浙江日报"
         hits = _search(api, "西湖龙井春茶总产量", k=3)
         assert hits[0]["issue_id"] == "hzrb-2023-08-02" and "812吨" in hits[0]["text"]
-        assert hits[0]["paper"] == "hzrb" and hits[0]["date"] == "2023-08-02"
+        assert (hits[0]["paper"], hits[0]["paper_name"], hits[0]["date"]) == ("hzrb", "杭州日报（测试）", "2023-08-02")
         answer = api.post("/api/ask", json={"question": "今年西湖龙井春茶总产量是多少？"}).json()
         assert "812吨" in (answer["answer"] or ""), answer
+        assert answer["citations"][0]["paper_name"] == "杭州日报（测试）"
         # The same file again changes nothing.
-        again = _upload(api, live_server, TEA_ISSUE, "hzrb-2023-08-02.txt", paper="hzrb", date="2023-08-02")
+        again = _upload(api, live_server, TEA_ISSUE, "hzrb-2023-08-02.txt", paper="hzrb", date="2023-08-02",
+                        paper_name="杭州日报（测试）")
         assert again.json()["status"] == "unchanged"
     finally:
         removed = api.delete("/api/issues/hzrb-2023-08-02", headers=live_server.auth)

@@ -81,7 +81,7 @@ class TestReadCommands:
 
     def test_search_text_and_paper_filter(self, capsys, gallery_index_dir):
         code, out, _ = _run(capsys, "search", QUESTION, "--paper", "zjrb", "-k", "3", "--index-dir", gallery_index_dir)
-        assert code == 0 and out.startswith("[1] ") and "zjrb 2023-08-01 《" in out.splitlines()[0]
+        assert code == 0 and out.startswith("[1] ") and "浙江日报 2023-08-01 《" in out.splitlines()[0]
         assert JULY_3 in out.splitlines()[1]
         assert sum(line.startswith("[") for line in out.splitlines()) == 3
         code, out, _ = _run(capsys, "search", QUESTION, "--paper", "no-such-paper", "--index-dir", gallery_index_dir)
@@ -100,7 +100,7 @@ class TestReadCommands:
         lines = out.splitlines()
         # the short answer with the reader's confidence, the cited sentence, then the citations
         assert code == 0 and lines[0].startswith("7月3日（把握 ") and "浙江电网用电负荷突破1亿千瓦" in lines[1]
-        assert lines[2].startswith("  [1] zjrb 2023-08-01 《")
+        assert lines[2].startswith("  [1] 浙江日报 2023-08-01 《")
         code, out, _ = _run(capsys, "ask", "上海电网用电负荷哪天突破1亿千瓦？", "--index-dir", gallery_index_dir)
         assert code == 0 and out.startswith("没有找到答案") and "上海" in out
 
@@ -124,6 +124,19 @@ class TestRemove:
         stats = _json(capsys, "stats", "--json", "--index-dir", index_copy)
         assert (stats["issues"], stats["paragraphs"], stats["vectors"]) == (0, 0, 0)
         assert _json(capsys, "search", QUESTION, "--json", "--index-dir", index_copy)["results"] == []
+
+
+class TestPaperName:
+    def test_index_paper_name_is_listed_and_cited(self, capsys, tmp_path):
+        coop = tmp_path / "coop-2023-08-05.txt"
+        coop.write_text(COOP_ISSUE, encoding="utf-8")
+        index_dir = tmp_path / "idx"
+        code, _, err = _run(capsys, "index", coop, "--paper-name", "青禾合作社报", "-q", "--index-dir", index_dir)
+        assert code == 0, err
+        code, out, _ = _run(capsys, "list", "--index-dir", index_dir)
+        assert code == 0 and out.split()[:2] == ["coop-2023-08-05", "青禾合作社报"]
+        (hit, *_) = _json(capsys, "search", "春茶总产量", "--json", "--index-dir", index_dir)["results"]
+        assert (hit["paper"], hit["paper_name"]) == ("coop", "青禾合作社报")
 
 
 class TestFactory:

@@ -51,6 +51,42 @@ class TestTermCounts:
             assert store.term_docs(index.read_db, tokens) == slow
 
 
+def issue_columns(conn) -> set[str]:
+    return {row[1] for row in conn.execute("PRAGMA table_info(issues)")}
+
+
+class TestPaperName:
+    def test_the_sample_shows_its_paper_by_name(self, sample_index_dir):
+        with NewsIndex(sample_index_dir, readonly=True) as index:
+            (issue,) = index.issues()
+            assert (issue["paper"], issue["paper_name"]) == ("zjrb", "浙江日报")
+            first = index.read_db.execute("SELECT min(paragraph_id) FROM paragraphs").fetchone()[0]
+            cited = index.passages([first])[first]
+            assert (cited["paper"], cited["paper_name"]) == ("zjrb", "浙江日报")
+
+    def test_a_given_name_is_stored_and_kept_apart_from_the_id(self, index_copy):
+        with NewsIndex(index_copy) as index:
+            assert index.add(SAMPLE, paper_name="浙江日报（测试）").status == "replaced"  # a new name is a change
+            (issue,) = index.issues()
+            assert (issue["issue_id"], issue["paper"], issue["paper_name"]) == ("zjrb-2023-08-01", "zjrb", "浙江日报（测试）")
+            assert index.add(SAMPLE).status == "unchanged"
+
+    def test_an_index_without_the_column_is_read_and_then_migrated(self, sample_index_dir, tmp_path):
+        target = copy_index(sample_index_dir, tmp_path / "old")
+        conn = store.connect(target / "newsqa.sqlite")
+        with conn:
+            conn.execute("ALTER TABLE issues DROP COLUMN paper_name")
+        conn.close()
+        reader = store.connect(target / "newsqa.sqlite", readonly=True)
+        assert "paper_name" not in issue_columns(reader)
+        assert [i["paper_name"] for i in store.list_issues(reader)] == ["浙江日报"]  # from the built-in table
+        reader.close()
+        with NewsIndex(target) as index:  # a writable open adds the column
+            assert "paper_name" in issue_columns(index.db)
+            assert index.add(SAMPLE, paper_name="浙江日报（测试）").status == "replaced"
+            assert index.issues()[0]["paper_name"] == "浙江日报（测试）"
+
+
 class TestSplitRare:
     def test_rarest_tokens_first_within_the_budget(self):
         docs = {"a": 10, "b": 500, "c": 40, "d": 9000}
