@@ -78,7 +78,7 @@ def encoder_module(bundle):
 
 
 def embedded_input(model, ids: list[list[int]]) -> tuple[np.ndarray, np.ndarray]:
-    """The graph's inputs: newsqa's own embedding lookup (``_Bert.embed``), mask as float."""
+    """The graph's inputs: newsqa's own embedding lookup (``BertNetwork.embed``), mask as float."""
     x, mask = model.embed(ids)
     return x.numpy(), mask.numpy().astype(np.float32)
 

@@ -98,7 +98,7 @@ class _Linear:
         return F.gelu(y) if self.gelu else y
 
 
-class _Bert:
+class BertNetwork:
     """A BERT encoder (post-LayerNorm, erf GELU) over plain tensors; mean pooling over the attention mask.
 
     Args:
@@ -223,7 +223,7 @@ class E5TorchEncoder:
         self.dim = self._bundle.hidden
         self.max_tokens = self._bundle.max_positions
         self._tok = self._bundle.tokenizer
-        self._model = _Bert(self._bundle, self.precision, attention_bf16=self.precision != "fp32" and cpu_has_bf16())
+        self._model = BertNetwork(self._bundle, self.precision, attention_bf16=self.precision != "fp32" and cpu_has_bf16())
         self._lock = threading.Lock()
         # padded tokens per forward pass: bigger batches lose more to padding and memory traffic
         self.token_budget = 2048 if self.precision == "bf16" else 1024

@@ -3,17 +3,13 @@
 from __future__ import annotations
 
 import asyncio
-import hmac
 import math
 import threading
-import ipaddress
 import logging
 import os
-import re
 import sys
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from importlib import resources
 from pathlib import Path
 from typing import Literal
 
@@ -27,11 +23,12 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from pydantic import BaseModel, Field, model_validator
 
 from qa.errors import IndexLockedError, IndexMismatchError, InputError, NewsQAError
+from qa.sample import SAMPLE_NAME, ensure_sample, sample_path
+from qa.upload import (MAX_UPLOAD_BYTES, TOKEN_COOKIE, check_token, is_loopback, local_writer_refusal, parse_upload,
+                       token_matches)
 
 log = logging.getLogger("newsqa.api")
 
-SAMPLE_NAME = "zjrb-2023-08-01.txt"
-MAX_UPLOAD_BYTES = 20 * 1024 * 1024
 # Multipart framing and the small form fields around the file.
 _MULTIPART_SLACK = 64 * 1024
 MAX_QUERY_CHARS = 500
@@ -164,75 +161,6 @@ _ERRORS = {code: {"model": ErrorResponse} for code in (400, 401, 403, 404, 409, 
 
 
 # ---------------------------------------------------------------------- helpers
-def sample_path():
-    """The bundled sample issue (a Traversable; a real file for an installed package)."""
-    return resources.files("qa") / "samples" / SAMPLE_NAME
-
-
-def is_loopback(host: str | None) -> bool:
-    """True for 127.0.0.0/8, ::1 (and IPv4-mapped loopback); False for names and unknown clients."""
-    if not host:
-        return False
-    try:
-        addr = ipaddress.ip_address(host)
-    except ValueError:
-        return False
-    mapped = getattr(addr, "ipv4_mapped", None)
-    return addr.is_loopback or bool(mapped and mapped.is_loopback)
-
-
-def token_matches(given: str | None, token: str) -> bool:
-    """Constant-time comparison of a presented token with the configured one."""
-    return hmac.compare_digest((given or "").encode("utf-8"), token.encode("utf-8"))
-
-
-def check_token(token: str | None) -> str | None:
-    """The write token as configured, or None when unset; refuse one that can never match.
-
-    HTTP headers arrive as Latin-1, so a token with non-ASCII characters (or spaces and control
-    characters around it) would never equal what a client sends.
-
-    Raises:
-        InputError: the token is not printable ASCII.
-    """
-    if not token:
-        return None
-    if not (token.isascii() and token.isprintable() and token == token.strip()):
-        raise InputError("NEWSQA_TOKEN must be printable ASCII without surrounding spaces (HTTP headers "
-                         "cannot carry other characters, so no client could ever send it): choose another token")
-    return token
-
-
-# Headers a reverse proxy adds to say who the client really is. Behind a proxy on the same host
-# every client looks like 127.0.0.1, so without a token such a request is not "this machine".
-FORWARDING_HEADERS = ("forwarded", "x-forwarded-for", "x-forwarded-host", "x-forwarded-proto", "x-forwarded-port",
-                      "x-forwarded-server", "x-real-ip", "x-client-ip", "x-cluster-client-ip", "true-client-ip",
-                      "cf-connecting-ip", "fastly-client-ip", "x-original-forwarded-for", "via")
-
-
-def local_writer_refusal(host: str | None, headers) -> str | None:
-    """Without a token: why a request may not write (None when it may: loopback, not proxied).
-
-    Args:
-        host: the client address the server saw.
-        headers: the request headers (any mapping with case-insensitive ``get``).
-    """
-    forwarded = [h for h in FORWARDING_HEADERS if headers.get(h) is not None]
-    if forwarded:
-        return (f"writes through a proxy ({forwarded[0]} header) need NEWSQA_TOKEN: set it on the server "
-                "and send 'Authorization: Bearer <NEWSQA_TOKEN>'")
-    if not is_loopback(host):
-        return "writes are accepted from this machine only; set NEWSQA_TOKEN to allow others"
-    return None
-
-
-def safe_source_name(filename: str | None) -> str:
-    """The upload's base name, reduced to safe characters; only ever used as a label, never a path."""
-    name = re.split(r"[\\/]", filename or "")[-1]
-    name = re.sub(r"[^0-9A-Za-z\u3400-\u9fff_.\-]+", "_", name).strip("._")
-    return name[:120] or "upload.txt"
-
-
 def _validation_message(exc: RequestValidationError) -> str:
     """Pydantic's error list as one line: ``query: String should have at most 500 characters``."""
     parts = []
@@ -261,9 +189,6 @@ class UploadSizeGuard:
                 await response(scope, receive, send)
                 return
         await self.app(scope, receive, send)
-
-
-TOKEN_COOKIE = "newsqa_token"  # the chat's token box copies the typed token here, for Gradio's uploads
 
 
 class GradioGuard:
@@ -444,21 +369,6 @@ def _status_for(exc: NewsQAError) -> int:
     return 400
 
 
-def parse_upload(data: bytes, filename: str | None, paper: str | None = None, date: str | None = None):
-    """Parse an uploaded issue from its bytes, labelled with the sanitised base name of the upload.
-
-    The name's suffix (.html, .md) picks the format and its stem may give the paper and date,
-    as for a file indexed from disk; nothing is ever written under that name.
-
-    Raises:
-        InputError: the bytes are not a usable issue (binary, empty, undecodable) or the date is bad.
-    """
-    from qa.index import check_date
-    from qa.parse import parse_issue
-
-    return parse_issue(data, paper=paper or None, date=check_date(date or None), source=safe_source_name(filename))
-
-
 def _warm_write_path() -> None:
     """Parse and tokenize the sample once: the dictionaries the first write would load hold the
     GIL for seconds while they load, stalling every search in the process meanwhile."""
@@ -468,16 +378,6 @@ def _warm_write_path() -> None:
     issue = parse_issue(sample_path().read_bytes(), source=SAMPLE_NAME)
     for par in issue.paragraphs[:5]:
         index_tokens(par.text)
-
-
-def ensure_sample(index) -> None:
-    """Index the bundled sample issue when the index is empty, so a fresh install answers questions."""
-    if index.issues():
-        return
-    log.info("empty index at %s: indexing the bundled sample issue %s (takes a few seconds)", index.dir, SAMPLE_NAME)
-    with resources.as_file(sample_path()) as path:
-        result = index.add(Path(path))
-    log.info("sample indexed: %s, %d paragraphs", result.issue_id, result.paragraphs)
 
 
 # ---------------------------------------------------------------------- app

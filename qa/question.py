@@ -26,9 +26,9 @@ def key_terms(question: str) -> tuple[list[str], list[str], list[str]]:
     """
     import jieba.posseg as pseg
 
-    from qa.tokens import _jieba
+    from qa.tokens import jieba_segmenter
 
-    jieba = _jieba()
+    jieba = jieba_segmenter()
     terms, names, focus = [], [], []
     for pair in pseg.cut(INTERROGATIVE.sub("，", normalize(question))):
         word, flag = pair.word, pair.flag
@@ -61,9 +61,9 @@ def question_names(question: str, kinds: tuple[str, ...] = NAMED) -> list[str]:
     people, "nt" organisations), two characters or more, as in ``key_terms``."""
     import jieba.posseg as pseg
 
-    from qa.tokens import _jieba
+    from qa.tokens import jieba_segmenter
 
-    jieba = _jieba()
+    jieba = jieba_segmenter()
     names = [_name(p.word, jieba) for p in pseg.cut(INTERROGATIVE.sub("，", normalize(question)))
              if p.flag in kinds and len(p.word) >= 2]
     return list(dict.fromkeys(names))

@@ -209,7 +209,7 @@ class _LoadedReader:
         from safetensors.torch import load_file
 
         from embeddings.e5_bundle import E5Bundle
-        from embeddings.e5_torch import _Bert, cpu_has_bf16
+        from embeddings.e5_torch import BertNetwork, cpu_has_bf16
 
         if not weights.is_file():
             raise InputError(f"reader weights not found: {weights} (rebuild with `newsqa train-reader`)")
@@ -228,7 +228,7 @@ class _LoadedReader:
         self.torch = torch
         bundle = E5Bundle.open()
         self.tokenizer = bundle.tokenizer
-        self.bert = _Bert(bundle, precision, attention_bf16=precision != "fp32" and cpu_has_bf16(), overrides=tensors)
+        self.bert = BertNetwork(bundle, precision, attention_bf16=precision != "fp32" and cpu_has_bf16(), overrides=tensors)
         self.span_w, self.span_b = tensors["span.w"], tensors["span.b"]
         self.ans_w, self.ans_b = tensors["answerable.w"], tensors["answerable.b"]
 

@@ -43,7 +43,8 @@ def normalize(text: str) -> str:
     return _SPACES.sub(" ", text).strip()
 
 
-def _jieba():
+def jieba_segmenter():
+    """The jieba module, initialised once for the process (thread-safe); used by every caller that segments."""
     global _ready
     import jieba
 
@@ -65,7 +66,7 @@ def load_user_dict(path: str | Path) -> None:
     key = str(Path(path).resolve())
     if key in _loaded_dicts:
         return
-    _jieba().load_userdict(key)
+    jieba_segmenter().load_userdict(key)
     _loaded_dicts.add(key)
 
 
@@ -81,7 +82,7 @@ def segment(text: str) -> list[str]:
     Returns:
         The tokens in order.
     """
-    return [t for t in _jieba().cut_for_search(text) if _WORD.search(t)]
+    return [t for t in jieba_segmenter().cut_for_search(text) if _WORD.search(t)]
 
 
 def index_tokens(text: str) -> str:

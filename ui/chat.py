@@ -12,8 +12,9 @@ from pathlib import Path
 
 import gradio as gr
 
-from qa.api import MAX_UPLOAD_BYTES, SAMPLE_NAME, TOKEN_COOKIE, local_writer_refusal, parse_upload, token_matches
 from qa.errors import NewsQAError
+from qa.sample import SAMPLE_NAME
+from qa.upload import MAX_UPLOAD_BYTES, TOKEN_COOKIE, local_writer_refusal, parse_upload, token_matches
 
 log = logging.getLogger("newsqa.ui")
 
