@@ -114,7 +114,7 @@ def test_chat_answers_with_sources_and_streams(page):
     sources.locator("summary").click()
     first = sources.locator(".newsqa-source").first
     head = first.locator(".newsqa-source-head").inner_text()
-    assert head.startswith("[1]") and "能源保供" in head and "2023-08-01" in head and "段" in head
+    assert head.startswith("[1]") and "能源保供" in head and "2023年8月1日" in head and "段" in head
     assert "7月3日" in first.locator("mark").inner_text()
     assert "浙江电网用电负荷突破1亿千瓦" in first.locator(".newsqa-source-text").inner_text()
     lengths = page.evaluate("window.__lengths")
@@ -127,6 +127,29 @@ def test_chat_answers_with_sources_and_streams(page):
     page.screenshot(path=str(artifacts / "chat.png"))
     if os.environ.get("NEWSQA_UPDATE_SCREENSHOT"):  # refresh the README's picture on request only
         shutil.copyfile(artifacts / "chat.png", ROOT / "docs" / "chat.png")
+
+
+def test_the_sample_shows_its_paper_name_and_a_chinese_date(page):
+    """The sample's file name says zjrb; readers see 浙江日报 and 2023年8月1日 in the citation,
+    the paper filter and the table of issues."""
+    ask(page, "浙江电网用电负荷哪天突破1亿千瓦？")
+    head = page.locator("#chatbot details.newsqa-sources").last.locator(".newsqa-source-head").first
+    text = head.text_content()  # the panel is collapsed: its text is in the DOM, not rendered
+    assert "浙江日报 · 2023年8月1日" in text and "zjrb" not in text and "2023-08-01" not in text, text
+    page.locator("#paper input").first.click()
+    page.get_by_role("option", name="浙江日报").wait_for(timeout=10_000)
+    page.keyboard.press("Escape")
+    page.get_by_role("button", name="已索引的报纸").click()
+    page.wait_for_function("() => /浙江日报[\\s\\S]*2023年8月1日/.test(document.querySelector('#issues-table')?.innerText || '')",
+                           timeout=10_000)
+
+
+@pytest.mark.parametrize("iso, shown", [("2023-08-01", "2023年8月1日"), ("2024-12-31", "2024年12月31日"),
+                                        (None, None), ("8月1日", "8月1日")])
+def test_chinese_date(iso, shown):
+    from ui.chat import chinese_date
+
+    assert chinese_date(iso) == shown
 
 
 def test_no_answer_says_so_and_why(page):
@@ -161,6 +184,7 @@ def test_upload_a_new_issue_then_ask_about_it(page, live_server, tmp_path, clean
         page.wait_for_function("() => document.cookie.includes('newsqa_token=')", timeout=10_000)
     page.locator("#upload-file input[type=file]").set_input_files(str(issue))
     page.locator("#upload-paper").locator("input, textarea").first.fill("hzrb")
+    page.locator("#upload-paper-name").locator("input, textarea").first.fill("杭州日报（测试）")
     page.locator("#upload-date").locator("input, textarea").first.fill("2023-08-02")
     page.locator("#upload-button").click()
     cleanup.append("hzrb-2023-08-02")
@@ -174,7 +198,7 @@ def test_upload_a_new_issue_then_ask_about_it(page, live_server, tmp_path, clean
     assert "812吨" in answer.inner_text()
     head = page.locator("#chatbot details.newsqa-sources").last.locator(".newsqa-source-head").first
     # The panel is collapsed: its text is in the DOM, not rendered.
-    assert "hzrb" in head.text_content() and "2023-08-02" in head.text_content()
+    assert "杭州日报（测试） · 2023年8月2日" in head.text_content()
 
 
 def test_wrong_token_is_refused_in_the_ui(page, live_server, tmp_path):

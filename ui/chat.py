@@ -71,11 +71,18 @@ def render_answer(answer: str, n_citations: int) -> str:
 def render_source(n: int, citation: dict) -> str:
     """One cited paragraph: [n] 《title》 paper date 第N段, then its text with the answering sentence marked."""
     title = escape_text(citation.get("title") or "无标题")
-    meta = " · ".join(escape_text(str(v)) for v in (citation.get("paper"), citation.get("date")) if v)
+    paper = citation.get("paper_name") or citation.get("paper")
+    meta = " · ".join(escape_text(str(v)) for v in (paper, chinese_date(citation.get("date"))) if v)
     head = f"&#91;{n}&#93; 《{title}》 {meta} · 第{int(citation.get('paragraph') or 0)}段"
     body = highlighted(citation.get("text") or "", citation.get("highlight"), citation.get("answer_highlight"))
     return (f'<div class="newsqa-source"><div class="newsqa-source-head">{head}</div>'
             f'<div class="newsqa-source-text">{body}</div></div>')
+
+
+def chinese_date(date: str | None) -> str | None:
+    """An ISO date as readers write it: ``2023-08-01`` → ``2023年8月1日`` (anything else unchanged)."""
+    m = re.fullmatch(r"(\d{4})-(\d{2})-(\d{2})", date or "")
+    return f"{m[1]}年{int(m[2])}月{int(m[3])}日" if m else date
 
 
 def highlighted(text: str, sentence: list[int] | None, answer: list[int] | None) -> str:
@@ -148,14 +155,15 @@ def plain_history(history: list | None) -> list[dict]:
     return out
 
 
-def papers_of(index) -> list[str]:
-    """The dropdown's choices: 全部, then each indexed paper."""
-    return [ALL_PAPERS] + sorted({i["paper"] for i in index.issues() if i.get("paper")})
+def papers_of(index) -> list[tuple[str, str]]:
+    """The dropdown's choices as (shown name, paper id): 全部, then each indexed paper by its name."""
+    names = {i["paper"]: i.get("paper_name") or i["paper"] for i in index.issues() if i.get("paper")}
+    return [(ALL_PAPERS, ALL_PAPERS)] + sorted(((name, paper) for paper, name in names.items()), key=lambda c: c[1])
 
 
 def issue_rows(index) -> list[list]:
     """Rows of the indexed-issues table."""
-    return [[i["issue_id"], i.get("paper") or "", i.get("date") or "", i["articles"], i["paragraphs"],
+    return [[i["issue_id"], i.get("paper_name") or "", chinese_date(i.get("date")) or "", i["articles"], i["paragraphs"],
              i.get("source") or ""] for i in index.issues()]
 
 
@@ -220,7 +228,7 @@ def build_chat(index, token: str | None = None, retriever=None, answerer=None, t
                 time.sleep(STREAM_DELAY)
         yield render_result(result)
 
-    def upload(file_path: str | None, paper: str, date: str, given_token: str, request: gr.Request,
+    def upload(file_path: str | None, paper: str, paper_name: str, date: str, given_token: str, request: gr.Request,
                progress=gr.Progress()):
         """Index an uploaded issue; returns the status line, the refreshed table and paper choices."""
         def finish(status: str):
@@ -252,7 +260,8 @@ def build_chat(index, token: str | None = None, retriever=None, answerer=None, t
                 done[0] += n
                 progress(min(0.99, done[0] / total), desc=f"向量化 {min(done[0], total)}/{total} 段")
 
-            result = index.add(issue, paper=_clean(paper), date=_clean(date), progress=step)
+            result = index.add(issue, paper=_clean(paper), date=_clean(date), progress=step,
+                               paper_name=_clean(paper_name))
         except NewsQAError as exc:
             return finish(f"⚠️ 未能索引：{escape_text(str(exc))}")
         progress(1, desc="完成")
@@ -289,14 +298,15 @@ def build_chat(index, token: str | None = None, retriever=None, answerer=None, t
             file = gr.File(label="报纸文件（.txt / .md / .html，≤ 20 MB）", file_types=UPLOAD_TYPES,
                            type="filepath", elem_id="upload-file")
             with gr.Row():
-                up_paper = gr.Textbox(label="报纸名（可选）", max_lines=1, elem_id="upload-paper")
+                up_paper = gr.Textbox(label="报纸代号（可选，如 zjrb）", max_lines=1, elem_id="upload-paper")
+                up_paper_name = gr.Textbox(label="报纸全名（可选，如 浙江日报）", max_lines=1, elem_id="upload-paper-name")
                 up_date = gr.Textbox(label="日期（可选，YYYY-MM-DD）", max_lines=1, elem_id="upload-date")
             up_button = gr.Button("上传并索引", variant="primary", elem_id="upload-button")
             status = gr.Markdown(elem_id="upload-status")
         with gr.Accordion("已索引的报纸", open=False, elem_id="issues-panel"):
             table = gr.Dataframe(value=issue_rows(index), headers=ISSUE_HEADERS, interactive=False,
                                  elem_id="issues-table")
-        up_button.click(upload, [file, up_paper, up_date, up_token], [status, table, paper],
+        up_button.click(upload, [file, up_paper, up_paper_name, up_date, up_token], [status, table, paper],
                         concurrency_limit=1, api_visibility="private")
         # The browser sends the typed token with its file uploads as a same-site cookie.
         # On every way the box can change (typed, pasted or filled in by a password manager).
