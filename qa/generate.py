@@ -91,7 +91,8 @@ def build_messages(question: str, passages: list[dict]) -> list[dict]:
     lines = []
     for n, passage in enumerate(passages, start=1):
         title = _one_line(passage.get("title"))
-        parts = (f"《{title}》" if title else "", _one_line(passage.get("paper")), _one_line(passage.get("date")))
+        parts = (f"《{title}》" if title else "", _one_line(passage.get("paper_name") or passage.get("paper")),
+                 _one_line(passage.get("date")))
         source = " ".join(part for part in parts if part)
         lines.append(f"[{n}] {source}：{_one_line(passage.get('text'))}")
     user = "段落：\n" + "\n".join(lines) + f"\n\n问题：{_one_line(question)}"
