@@ -386,25 +386,26 @@ def create_app(index_dir: str | Path | None = None, model: str | None = None, to
     """Build the app: JSON API under /api (docs at /api/docs) and the chat at /.
 
     Args:
-        index_dir: the index directory (default: $NEWSQA_INDEX or ~/.newsqa/index).
+        index_dir: the store: an index directory or a Milvus URI (``qa.stores.open_store``; default
+            $NEWSQA_STORE, else $NEWSQA_INDEX or ~/.newsqa/index).
         model: embedding model spec for a new index.
         token: bearer token for writes; default $NEWSQA_TOKEN. Without one, writes are accepted
             from loopback clients only.
         sample: index the bundled sample when the index is empty.
-        index: an already opened NewsIndex (then index_dir and model are ignored).
+        index: an already opened store (then index_dir and model are ignored).
         write_settings: the write queue's bounds (default: from NEWSQA_WRITE_QUEUE and NEWSQA_WRITE_WAIT).
     """
     import gradio as gr
 
     from qa.answer import Answerer
     from qa.generate import generator_from_env
-    from qa.index import NewsIndex
     from qa.retrieve import HybridRetriever
+    from qa.stores import open_store
     from ui.chat import CHAT_CSS, build_chat
 
     token = check_token(token if token is not None else os.environ.get("NEWSQA_TOKEN"))
     if index is None:
-        index = NewsIndex(index_dir, model=model)
+        index = open_store(index_dir, model=model)
     if sample:
         ensure_sample(index)
     if index.model_name:

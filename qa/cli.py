@@ -19,8 +19,24 @@ def _print_json(data) -> None:
 
 
 def _index_dir_arg(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--store", default=None, metavar="URI",
+                   help="where the issues are kept: an index directory (the embedded SQLite + FAISS store), "
+                        "milvus://HOST:PORT[?db=NAME&collection=PREFIX] (token from $NEWSQA_MILVUS_TOKEN) or "
+                        "milvus-lite:PATH.db (default: $NEWSQA_STORE, else the --index-dir directory)")
     p.add_argument("--index-dir", type=Path, default=None,
-                   help="index directory (default: $NEWSQA_INDEX or ~/.newsqa/index)")
+                   help="index directory of the embedded store (default: $NEWSQA_INDEX or ~/.newsqa/index)")
+
+
+def _store_uri(args) -> str | None:
+    """--store, else --index-dir, else None (``qa.stores.default_store_uri``: $NEWSQA_STORE, $NEWSQA_INDEX, ~/.newsqa/index)."""
+    return args.store or (str(args.index_dir) if args.index_dir else None)
+
+
+def _open_store(args, **options):
+    """The store the command's --store / --index-dir names (``qa.stores.open_store``)."""
+    from qa.stores import open_store
+
+    return open_store(_store_uri(args), **options)
 
 
 def _positive_int(text: str) -> int:
@@ -113,7 +129,7 @@ def cmd_index(args) -> int:
     started = time.monotonic()
     counts = {"added": 0, "replaced": 0, "unchanged": 0, "failed": len(problems)}
     paragraphs = embedded = 0
-    index = NewsIndex(args.index_dir, model=args.model, factory=args.factory, user_dict=args.user_dict)
+    index = _open_store(args, model=args.model, factory=args.factory, user_dict=args.user_dict)
     if parsed:
         index.encoder  # a wrong model or model setting stops here, before any issue is tried
     total = sum(len(i.paragraphs) for i in parsed)
@@ -168,20 +184,16 @@ def _engine(encoder) -> dict:
 
 
 def cmd_remove(args) -> int:
-    from qa.index import NewsIndex
-
-    index = NewsIndex(args.index_dir)
+    index = _open_store(args)
     missing = [i for i in args.issue_ids if not index.remove(i)]
     for i in missing:
-        print(f"newsqa: no issue {i!r} in {index.dir} (see `newsqa list`)", file=sys.stderr)
+        print(f"newsqa: no issue {i!r} in {index.location} (see `newsqa list`)", file=sys.stderr)
     print(f"removed {len(args.issue_ids) - len(missing)} issue(s)")
     return 1 if missing else 0
 
 
 def cmd_list(args) -> int:
-    from qa.index import NewsIndex
-
-    issues = NewsIndex(args.index_dir, readonly=True).issues()
+    issues = _open_store(args, readonly=True).issues()
     if args.json:
         _print_json(issues)
         return 0
@@ -194,9 +206,7 @@ def cmd_list(args) -> int:
 
 
 def cmd_stats(args) -> int:
-    from qa.index import NewsIndex
-
-    stats = NewsIndex(args.index_dir, readonly=True).stats()
+    stats = _open_store(args, readonly=True).stats()
     if args.json:
         _print_json(stats)
     else:
@@ -207,9 +217,8 @@ def cmd_stats(args) -> int:
 
 def cmd_search(args) -> int:
     from qa.retrieve import HybridRetriever
-    from qa.index import NewsIndex
 
-    index = NewsIndex(args.index_dir, model=args.model, readonly=True)
+    index = _open_store(args, model=args.model, readonly=True)
     results = HybridRetriever(index).run(args.query, k=args.k, date_from=args.date_from,
                                          date_to=args.date_to, paper=args.paper)
     if args.json:
@@ -226,9 +235,8 @@ def cmd_search(args) -> int:
 def cmd_ask(args) -> int:
     from qa.answer import Answerer
     from qa.generate import generator_from_env
-    from qa.index import NewsIndex
 
-    index = NewsIndex(args.index_dir, model=args.model, readonly=True)
+    index = _open_store(args, model=args.model, readonly=True)
     result = Answerer(index, generator=generator_from_env()).run(args.question, k=args.k, date_from=args.date_from,
                                  date_to=args.date_to, paper=args.paper)
     if args.json:
@@ -244,9 +252,8 @@ def cmd_ask(args) -> int:
 
 def cmd_eval(args) -> int:
     from qa.evaluate import evaluate, format_report
-    from qa.index import NewsIndex
 
-    index = NewsIndex(args.index_dir, model=args.model, readonly=True)
+    index = _open_store(args, model=args.model, readonly=True)
     report = evaluate(index, args.questions, k=args.k)
     if args.json:
         _print_json(report)
@@ -272,9 +279,13 @@ def cmd_train_reader(args) -> int:
 
 
 def cmd_compact(args) -> int:
+    from qa.errors import InputError
     from qa.index import NewsIndex
 
-    with NewsIndex(args.index_dir) as index:
+    index = _open_store(args)
+    if not isinstance(index, NewsIndex):  # Milvus compacts its own segments
+        raise InputError(f"newsqa compact folds an embedded index's vector log; {index.location} is Milvus, which compacts by itself")
+    with index:
         if not index.stats()["vector_file"]:
             print("newsqa: nothing to compact (no vectors yet)", file=sys.stderr)
             return 0
@@ -287,10 +298,37 @@ def cmd_compact(args) -> int:
     return 0
 
 
+def cmd_migrate(args) -> int:
+    from tqdm import tqdm
+
+    from qa import store
+    from qa.errors import InputError
+    from qa.index import NewsIndex
+    from qa.milvus_store import MilvusStore
+    from qa.migrate import migrate
+    from qa.stores import open_store, store_class
+
+    if store_class(args.to) is not MilvusStore:
+        raise InputError(f"--to {args.to!r}: want milvus://HOST:PORT or milvus-lite:PATH.db")
+    source = NewsIndex(args.from_dir, readonly=True)
+    # The target embeds nothing it can copy, but loads the source's model to check they match.
+    target = open_store(args.to, model=store.get_meta(source.read_db).get("model_spec") or None)
+    total = sum(i["paragraphs"] for i in source.issues())
+    with tqdm(total=total, unit="par", desc="copying", disable=args.quiet or None, dynamic_ncols=True) as bar:
+        result = migrate(source, target, progress=bar.update)
+    if args.json:
+        _print_json(result)
+    else:
+        print(f"{result['copied']} issues copied, {result['skipped']} already there; {result['paragraphs']} paragraphs and "
+              f"{result['vectors']} vectors in {target.location} match {source.location} "
+              f"({result['embedded']} vectors embedded again)")
+    return 0
+
+
 def cmd_serve(args) -> int:
     from qa.api import serve
 
-    return serve(index_dir=args.index_dir, host=args.host, port=args.port, model=args.model,
+    return serve(index_dir=_store_uri(args), host=args.host, port=args.port, model=args.model,
                  sample=not args.no_sample)
 
 
@@ -415,6 +453,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="print JSON")
     _index_dir_arg(p)
     p.set_defaults(func=cmd_compact)
+
+    p = sub.add_parser("migrate", help="copy an embedded index into Milvus",
+                       description="Copy every issue of an embedded index directory into a Milvus store, vectors "
+                                   "included (nothing is embedded again), then check that the issue, paragraph and "
+                                   "vector counts match. Issues already copied are skipped, so it can be run again.")
+    p.add_argument("--from", dest="from_dir", type=Path, required=True, metavar="DIR", help="the embedded index directory")
+    p.add_argument("--to", required=True, metavar="URI", help="milvus://HOST:PORT[?db=NAME&collection=PREFIX] or milvus-lite:PATH.db")
+    p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    p.add_argument("--json", action="store_true", help="print the counts as JSON")
+    p.set_defaults(func=cmd_migrate)
 
     p = sub.add_parser("serve", help="web chat at / and JSON API at /api",
                        description="Serve the chat page and the JSON API from one process. On an empty index the "

@@ -144,6 +144,11 @@ class NewsIndex:
             conn = self._local.conn = store.connect(self._db_path, readonly=True)
         return conn
 
+    @property
+    def location(self) -> str:
+        """The index directory, for messages."""
+        return str(self.dir)
+
     # ----------------------------------------------------------------- model and vectors
     @property
     def encoder(self):
@@ -319,8 +324,8 @@ class NewsIndex:
                      batch_size: int) -> list[AddResult]:
         """Embed and commit a batch of issues in one transaction (the writer lock is held)."""
         encoder = self.encoder
-        rows = [_rows(issue, key) for issue, key, _old in batch]
-        windows_per = [_windows(r["paragraphs"], encoder) for r in rows]
+        rows = [issue_records(issue, key) for issue, key, _old in batch]
+        windows_per = [model_windows(r["paragraphs"], encoder) for r in rows]
         windows = [w for ws in windows_per for w in ws]
         texts = {par["paragraph_id"]: par["text"] for r in rows for par in r["paragraphs"]}
         vectors, embedded = self._embed(windows, texts, encoder, progress, batch_size)
@@ -591,9 +596,87 @@ class NewsIndex:
         """The whole text of one issue (headlines, then paragraphs)."""
         return store.issue_text(self.read_db, issue_id)
 
+    def hybrid_search(self, query: str, k: int, rrf_k: int, weights: tuple[float, float] = (1.0, 1.0),
+                      date_from: str | None = None, date_to: str | None = None,
+                      paper: str | None = None) -> list[tuple[int, float]]:
+        """Dense and keyword lists of ``k`` paragraphs each, fused by reciprocal rank.
+
+        Args:
+            query: the question or keywords (normalised here for the model).
+            k: candidates taken from each list.
+            rrf_k: the fusion constant.
+            weights: (dense, keyword) weights of the fusion.
+            date_from, date_to, paper: optional filters, applied inside both searches.
+
+        Returns:
+            (paragraph_id, fused score) pairs, best first.
+        """
+        from qa.fusion import ranked, reciprocal_rank_fusion, search_pool
+        from qa.tokens import normalize
+
+        filters = dict(date_from=date_from, date_to=date_to, paper=paper)
+        # The lists are read in several transactions (and the keyword list on another thread): a
+        # write committed meanwhile would show part of an issue, found by one list and not yet by
+        # the other. Read them again then, so that a search sees each issue whole or not at all.
+        qvec = None
+        for _attempt in range(5):
+            generation = self._data_version()
+            # The keyword list needs no query vector: it runs beside the model and FAISS (SQLite,
+            # torch and FAISS release the GIL), so a search costs about the slower of the two.
+            keyword = search_pool().submit(self.keyword_search, query, k, **filters)
+            if qvec is None:
+                qvec = self.query_vector(normalize(query))
+            rankings = [[pid for pid, _ in self.dense_search(qvec, k, **filters)],
+                        [pid for pid, _ in keyword.result()]]
+            if self._data_version() == generation:
+                break
+        return ranked(reciprocal_rank_fusion(rankings, list(weights), rrf_k))
+
+    def _data_version(self) -> int:
+        """A number that changes whenever a write to the index commits (SQLite's data_version)."""
+        return self.read_db.execute("PRAGMA data_version").fetchone()[0]
+
     def issues(self) -> list[dict]:
         """Every stored issue with its counts, newest first."""
         return store.list_issues(self.read_db)
+
+    def article_titles(self, issue_id: str, limit: int = 1) -> list[str]:
+        """The first non-empty headlines of an issue, in page order."""
+        return [t for (t,) in self.read_db.execute(
+            "SELECT title FROM articles WHERE issue_id = ? AND coalesce(title, '') != '' ORDER BY ordinal LIMIT ?",
+            (issue_id, limit))]
+
+    def export_issues(self):
+        """Every issue as stored, with its vectors, for ``newsqa migrate`` (no re-embedding).
+
+        Yields:
+            ``{"issue", "articles", "paragraphs"}`` as ``issue_records`` makes them, plus
+            ``"windows"``: (vector_id, paragraph_id, start, end, text_hash) rows and ``"vectors"``:
+            their float32 vectors (a row is None where the FAISS layout cannot give it back).
+        """
+        import json
+
+        conn = self.read_db
+        index = self.vectors()
+        for (issue_id,) in conn.execute("SELECT issue_id FROM issues ORDER BY issue_id").fetchall():
+            cur = conn.execute("SELECT * FROM issues WHERE issue_id = ?", (issue_id,))
+            issue = dict(zip([d[0] for d in cur.description], cur.fetchone()))
+            cur = conn.execute("SELECT * FROM articles WHERE issue_id = ? ORDER BY ordinal", (issue_id,))
+            names = [d[0] for d in cur.description]
+            articles = [dict(zip(names, r)) for r in cur.fetchall()]
+            for art in articles:
+                art["sections"], art["captions"] = json.loads(art["sections"]), json.loads(art["captions"])
+            cur = conn.execute("SELECT * FROM paragraphs WHERE issue_id = ? ORDER BY position", (issue_id,))
+            names = [d[0] for d in cur.description]
+            paragraphs = [dict(zip(names, r)) for r in cur.fetchall()]
+            for par in paragraphs:
+                par["spans"] = json.loads(par["spans"])
+            windows = conn.execute(
+                'SELECT v.vector_id, v.paragraph_id, v.start, v."end", v.text_hash FROM vectors v'
+                " JOIN paragraphs p USING (paragraph_id) WHERE p.issue_id = ? ORDER BY p.position, v.start",
+                (issue_id,)).fetchall()
+            yield {"issue": issue, "articles": articles, "paragraphs": paragraphs, "windows": windows,
+                   "vectors": [index.reconstruct(w[0]) for w in windows]}
 
     def stats(self) -> dict:
         """Counts and settings of the index, and its size on disk."""
@@ -644,6 +727,9 @@ class NewsIndex:
         os.replace(tmp, target)
 
 
+EmbeddedStore = NewsIndex  # the role's name (qa.stores.NewsStore); NewsIndex stays for existing callers
+
+
 def _log_name(snapshot: str) -> str:
     """The vector log beside a snapshot: ``vectors-000007.faiss`` -> ``vectors-000007.log``."""
     return snapshot[: -len(".faiss")] + ".log"
@@ -655,7 +741,7 @@ def _parse(source: str | Path | bytes, paper: str | None, date: str | None) -> I
     return parse_issue(source, paper=paper, date=date)
 
 
-def _windows(paragraphs: list[dict], encoder) -> list[tuple[int, int, int, int, str]]:
+def model_windows(paragraphs: list[dict], encoder) -> list[tuple[int, int, int, int, str]]:
     """(vector_id, paragraph_id, start, end, text_hash) for each model window of each paragraph.
 
     Paragraphs longer than the model's input are split into overlapping windows; every window's
@@ -687,8 +773,9 @@ def _bad_date(date: str):
     raise InputError(f"not a date (want YYYY-MM-DD): {date!r}")
 
 
-def _rows(issue: Issue, key: str) -> dict:
-    """The SQLite rows of one parsed issue, with stable ids."""
+def issue_records(issue: Issue, key: str) -> dict:
+    """The records of one parsed issue, with stable ids: ``{"issue", "articles", "paragraphs"}``
+    (the SQLite rows here; ``qa.milvus_store`` writes the same records)."""
     now = _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")
     articles, paragraphs = [], []
     position = 0

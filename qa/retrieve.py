@@ -1,15 +1,17 @@
-"""HybridRetriever: dense (FAISS) and BM25 (SQLite FTS5) search fused by reciprocal rank."""
+"""HybridRetriever: dense and BM25 search fused by reciprocal rank, in whichever store (qa.stores) holds the issues."""
 
 from __future__ import annotations
 
-import threading
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 from qa.errors import InputError
-from qa.index import NewsIndex, check_date
+from qa.fusion import ranked, reciprocal_rank_fusion
+from qa.index import check_date
 from qa.rerank import LexicalReranker
+from qa.stores import NewsStore
 from qa.tokens import normalize
+
+__all__ = ["HybridRetriever", "RetrieverSettings", "reciprocal_rank_fusion", "validate_query"]
 
 MAX_QUERY_CHARS = 500
 MAX_K = 50
@@ -26,37 +28,6 @@ class RetrieverSettings:
     rerank: bool = True  # lexical key-term reranker (qa.rerank): +0.015-0.027 MRR@10 on the dev set
     rerank_weight: float = 0.01
     rerank_depth: int = 20
-
-
-_executor: ThreadPoolExecutor | None = None
-_executor_lock = threading.Lock()
-
-
-def _pool() -> ThreadPoolExecutor:
-    """Threads for the keyword branch of searches, shared by every retriever of the process."""
-    global _executor
-    with _executor_lock:
-        if _executor is None:
-            _executor = ThreadPoolExecutor(max_workers=4, thread_name_prefix="newsqa-bm25")
-        return _executor
-
-
-def reciprocal_rank_fusion(rankings: list[list[int]], weights: list[float], rrf_k: int) -> dict[int, float]:
-    """Fuse ranked id lists: each list adds ``weight / (rrf_k + rank)`` to the ids it holds.
-
-    Args:
-        rankings: lists of ids, best first.
-        weights: one weight per list.
-        rrf_k: the RRF constant (60 in the original paper).
-
-    Returns:
-        Fused score per id (larger is better).
-    """
-    fused: dict[int, float] = {}
-    for ranking, weight in zip(rankings, weights):
-        for rank, item in enumerate(ranking, 1):
-            fused[item] = fused.get(item, 0.0) + weight / (rrf_k + rank)
-    return fused
 
 
 def validate_query(query: str, k: int, date_from: str | None, date_to: str | None) -> str:
@@ -82,12 +53,12 @@ class HybridRetriever:
     """Rank paragraphs for a query: dense and keyword lists, fused, optionally reranked.
 
     Args:
-        index: the NewsIndex to search.
+        index: the store to search (``qa.stores.NewsStore``: embedded or Milvus).
         settings: fusion settings.
         mode: "hybrid" (default), "dense" or "bm25".
     """
 
-    def __init__(self, index: NewsIndex, settings: RetrieverSettings | None = None, mode: str = "hybrid"):
+    def __init__(self, index: NewsStore, settings: RetrieverSettings | None = None, mode: str = "hybrid"):
         if mode not in ("hybrid", "dense", "bm25"):
             raise ValueError(f"unknown retrieval mode {mode!r}")
         self.index = index
@@ -112,23 +83,13 @@ class HybridRetriever:
         s = self.settings
         depth = max(s.depth, k)
         filters = dict(date_from=date_from, date_to=date_to, paper=paper)
-        # The lists are read in several transactions (and the keyword list on another thread): a
-        # write committed meanwhile would show part of an issue, found by one list and not yet by
-        # the other. Read them again then, so that a search sees each issue whole or not at all.
-        qvec = None
-        for _attempt in range(5):
-            generation = self._generation()
-            rankings, weights, qvec = self._rankings(query, qvec, depth, filters)
-            if self._generation() == generation:
-                break
-        fused = reciprocal_rank_fusion(rankings, weights, s.rrf_k)
-        ranked = sorted(fused.items(), key=lambda kv: -kv[1])
-        if s.rerank and ranked:
+        fused = self._fused(query, depth, filters)
+        if s.rerank and fused:
             reranker = LexicalReranker(s.rerank_weight, max(k, s.rerank_depth))
-            meta = self.index.passages([pid for pid, _ in ranked[: reranker.depth]])
+            meta = self.index.passages([pid for pid, _ in fused[: reranker.depth]])
             texts = {pid: normalize(m["text"] + " " + (m["title"] or "")) for pid, m in meta.items()}
-            ranked = reranker.run(query, ranked, texts)
-        top = ranked[:k]
+            fused = reranker.run(query, fused, texts)
+        top = fused[:k]
         meta = self.index.passages([pid for pid, _ in top])
         results = []
         for pid, score in top:
@@ -136,27 +97,14 @@ class HybridRetriever:
                 results.append({"rank": len(results) + 1, "score": round(score, 6), **meta[pid]})
         return results
 
-    def _rankings(self, query: str, qvec, depth: int, filters: dict):
-        """The dense and keyword lists of paragraph ids, their fusion weights, and the query vector
-        (embedded here when ``qvec`` is None and the mode needs one)."""
+    def _fused(self, query: str, depth: int, filters: dict) -> list[tuple[int, float]]:
+        """(paragraph_id, fused score) best first: both lists fused in the store (Milvus fuses them
+        in the engine), or one list ranked by RRF alone so that scores share one scale."""
         s = self.settings
-        # The keyword list needs no query vector: it runs beside the model and FAISS (SQLite,
-        # torch and FAISS release the GIL), so a hybrid search costs about the slower of the two.
-        keyword = None
-        if self.mode in ("hybrid", "bm25"):
-            keyword = _pool().submit(self.index.keyword_search, query, depth, **filters)
-        rankings, weights = [], []
-        if self.mode in ("hybrid", "dense"):
-            if qvec is None:
-                qvec = self.index.query_vector(normalize(query))
-            rankings.append([pid for pid, _ in self.index.dense_search(qvec, depth, **filters)])
-            weights.append(s.dense_weight)
-        if keyword is not None:
-            rankings.append([pid for pid, _ in keyword.result()])
-            weights.append(s.keyword_weight)
-        return rankings, weights, qvec
-
-    def _generation(self) -> int | None:
-        """A number that changes whenever a write to the index commits (SQLite's data_version)."""
-        db = getattr(self.index, "read_db", None)
-        return db.execute("PRAGMA data_version").fetchone()[0] if db is not None else None
+        if self.mode == "hybrid":
+            return self.index.hybrid_search(query, depth, s.rrf_k, (s.dense_weight, s.keyword_weight), **filters)
+        if self.mode == "dense":
+            hits, weight = self.index.dense_search(self.index.query_vector(normalize(query)), depth, **filters), s.dense_weight
+        else:
+            hits, weight = self.index.keyword_search(query, depth, **filters), s.keyword_weight
+        return ranked(reciprocal_rank_fusion([[pid for pid, _ in hits]], [weight], s.rrf_k))

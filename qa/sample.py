@@ -20,7 +20,7 @@ def ensure_sample(index) -> None:
     """Index the bundled sample issue when the index is empty, so a fresh install answers questions."""
     if index.issues():
         return
-    log.info("empty index at %s: indexing the bundled sample issue %s (takes a few seconds)", index.dir, SAMPLE_NAME)
+    log.info("empty index at %s: indexing the bundled sample issue %s (takes a few seconds)", index.location, SAMPLE_NAME)
     with resources.as_file(sample_path()) as path:
         result = index.add(Path(path))
     log.info("sample indexed: %s, %d paragraphs", result.issue_id, result.paragraphs)

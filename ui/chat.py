@@ -174,12 +174,8 @@ def example_questions(index, limit: int = 6) -> list[str]:
     for issue in issues:
         if issue.get("source") == SAMPLE_NAME or len(questions) >= limit:
             continue
-        # NewsIndex has no article listing; read the first titled article from the store.
-        row = index.read_db.execute(
-            "SELECT title FROM articles WHERE issue_id = ? AND coalesce(title, '') != '' ORDER BY ordinal LIMIT 1",
-            (issue["issue_id"],)).fetchone()
-        if row:
-            questions.append(f"《{row[0][:40]}》讲了什么？")
+        for title in index.article_titles(issue["issue_id"], 1):
+            questions.append(f"《{title[:40]}》讲了什么？")
     return questions[:limit]
 
 
