@@ -609,7 +609,7 @@ class NewsIndex:
             date_from, date_to, paper: optional filters, applied inside both searches.
 
         Returns:
-            (paragraph_id, fused score) pairs, best first.
+            At most ``k`` (paragraph_id, fused score) pairs, best first.
         """
         from qa.fusion import ranked, reciprocal_rank_fusion, search_pool
         from qa.tokens import normalize
@@ -630,7 +630,7 @@ class NewsIndex:
                         [pid for pid, _ in keyword.result()]]
             if self._data_version() == generation:
                 break
-        return ranked(reciprocal_rank_fusion(rankings, list(weights), rrf_k))
+        return ranked(reciprocal_rank_fusion(rankings, list(weights), rrf_k))[:k]
 
     def _data_version(self) -> int:
         """A number that changes whenever a write to the index commits (SQLite's data_version)."""

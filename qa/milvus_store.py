@@ -624,7 +624,7 @@ class MilvusStore:
         since RRFRanker weighs both lists alike.
 
         Returns:
-            (paragraph_id, fused score) pairs, best first.
+            At most ``k`` (paragraph_id, fused score) pairs, best first.
         """
         from pymilvus import AnnSearchRequest, RRFRanker
 
@@ -638,7 +638,7 @@ class MilvusStore:
         if weights[0] != weights[1] or not text:
             rankings = [[pid for pid, _ in self.dense_search(vector, k, **filters)],
                         [pid for pid, _ in self.keyword_search(query, k, **filters)]]
-            return ranked(reciprocal_rank_fusion(rankings, list(weights), rrf_k))
+            return ranked(reciprocal_rank_fusion(rankings, list(weights), rrf_k))[:k]
         expr, fetch = filter_expr(**filters), k * 2 + 4
         requests = [AnnSearchRequest(data=[vector.astype(np.float32).tolist()], anns_field="dense",
                                      param={"metric_type": "IP"}, limit=fetch, expr=expr),

@@ -84,7 +84,8 @@ class NewsStore(Protocol):
     def hybrid_search(self, query: str, k: int, rrf_k: int, weights: tuple[float, float] = (1.0, 1.0),
                       date_from: str | None = None, date_to: str | None = None,
                       paper: str | None = None) -> list[tuple[int, float]]:
-        """Dense and keyword lists fused by reciprocal rank (``qa.fusion``): (paragraph_id, fused score), best first."""
+        """Dense and keyword lists of ``k`` each fused by reciprocal rank (``qa.fusion``): at most ``k``
+        (paragraph_id, fused score) pairs, best first."""
 
     def passages(self, paragraph_ids: list[int]) -> dict[int, dict]:
         """Citation metadata by paragraph id: text, paper, date, title, paragraph, section, page,
