@@ -7,14 +7,13 @@ import threading
 from collections import OrderedDict
 from dataclasses import dataclass
 
+from qa.conversation import FollowupRewriter
 from qa.index import NewsIndex
-from qa.question import INTERROGATIVE, NAMED, question_names
+from qa.question import coverage, key_terms, question_names
 from qa.read import SpanReader
 from qa.retrieve import HybridRetriever, RetrieverSettings
 from qa.tokens import normalize
 
-_ASKS = re.compile(r"什么|多少|哪|谁|几|怎么|怎样|如何|为什么|为何|是否|吗")
-_FOLLOWUP = re.compile(r"^(那|那么|还有|而|另外)|呢[？?]?$|^(它|他|她|其|该)")
 _ABOUT = 3  # mentions that make a name what an article is about
 _PROVINCES = ("北京 天津 上海 重庆 河北 山西 辽宁 吉林 黑龙江 江苏 浙江 安徽 福建 江西 山东 河南 湖北 湖南 广东 海南 四川 "
               "贵州 云南 陕西 甘肃 青海 台湾 内蒙古 广西 西藏 宁夏 新疆 香港 澳门").split()
@@ -76,70 +75,6 @@ def default_reader() -> SpanReader:
         return _default_reader
 
 
-def resolve_followup(question: str, history: list[dict] | None) -> str:
-    """Rewrite a follow-up ("那福建呢？") into a full question using the previous user question.
-
-    A proper name of the same kind (place for place, person for person) replaces the previous
-    one; otherwise the new words are added to the previous question.
-
-    Args:
-        question: the new question.
-        history: earlier turns, ``[{"role": "user"|"assistant", "content": str}, ...]``.
-
-    Returns:
-        The question to search with (unchanged when it is not a follow-up).
-    """
-    previous = [t.get("content", "") for t in (history or []) if isinstance(t, dict) and t.get("role") == "user"]
-    previous = [p for p in previous if isinstance(p, str) and p.strip()]
-    if not previous:
-        return question
-    last = previous[-1]
-    stripped = question.strip()
-    if not (_FOLLOWUP.search(stripped) or len(normalize(stripped)) <= 6):
-        return question
-    import jieba.posseg as pseg
-
-    new = [(p.word, p.flag) for p in pseg.cut(stripped)]
-    old = [(p.word, p.flag) for p in pseg.cut(last)]
-    rewritten = last
-    replaced = False
-    for word, flag in new:
-        if flag in NAMED:
-            for old_word, old_flag in old:
-                if old_flag == flag and old_word != word and old_word in rewritten:
-                    rewritten = rewritten.replace(old_word, word)
-                    replaced = True
-                    break
-    if replaced:
-        return rewritten
-    if _ASKS.search(stripped):
-        # A new question about the previous one's subject ("它提供哪些服务？"): keep it whole and
-        # add what the previous question was about, not what it asked.
-        return f"{stripped} {_subject(last)}".strip()
-    extra = re.sub(r"^(那么|那|还有|而|另外)|呢?[？?。]?$", "", stripped)
-    return f"{extra} {last}".strip()
-
-
-def _subject(question: str) -> str:
-    """The noun phrases of a question ("杭州未来科技城是哪一年挂牌成立的？" → "杭州未来科技城")."""
-    import jieba.posseg as pseg
-
-    pairs = [(p.word, p.flag[:1] in ("n", "t", "j", "b") or p.flag in ("eng", "vn"))
-             for p in pseg.cut(INTERROGATIVE.sub("，", normalize(question)))]
-    # One odd character between two nouns belongs to the name jieba failed to keep whole (浙/能/集团).
-    for i in range(1, len(pairs) - 1):
-        if not pairs[i][1] and len(pairs[i][0]) == 1 and pairs[i - 1][1] and pairs[i + 1][1] and pairs[i][0] not in "的和与及":
-            pairs[i] = (pairs[i][0], True)
-    runs, run = [], ""
-    for word, noun in pairs:
-        if noun:
-            run += word
-        elif run:
-            runs.append(run)
-            run = ""
-    return " ".join(runs + [run] if run else runs)
-
-
 class Answerer:
     """Answer a question from the index: retrieve, read the top passages, cite the answer, or abstain.
 
@@ -151,15 +86,18 @@ class Answerer:
             writes the answer from the passages; its answer is used only when every claim is cited,
             else the extractive answer stands. Off by default (see ``Generator.from_env``).
         reader: the ``SpanReader`` (default: the committed weights, shared by the process).
+        rewriter: makes a follow-up standalone from the history (default: ``FollowupRewriter()``).
     """
 
     def __init__(self, index: NewsIndex, retriever: HybridRetriever | None = None,
-                 settings: AnswerSettings | None = None, generator=None, reader: SpanReader | None = None):
+                 settings: AnswerSettings | None = None, generator=None, reader: SpanReader | None = None,
+                 rewriter: FollowupRewriter | None = None):
         self.index = index
         self.retriever = retriever or HybridRetriever(index, RetrieverSettings())
         self.settings = settings or AnswerSettings()
         self.generator = generator
         self.reader = reader or default_reader()
+        self.rewriter = rewriter or FollowupRewriter()
         self._homes: OrderedDict[str, str | None] = OrderedDict()  # issue id → the province it names most
         self._lock = threading.Lock()
 
@@ -176,12 +114,16 @@ class Answerer:
         Returns:
             ``{"answer": "sentence[1]" | None, "short_answer": the span | None, "confidence": 0-1 | None,
             "citations": [result + "highlight" (the sentence) + "answer_highlight" (the span)],
-            "reason": why there is no answer | None, "query": the question actually searched}``.
+            "reason": why there is no answer | None, "query": the question actually searched, and for a
+            follow-up whose answer the previous reply already gave, "note": saying so}``.
         """
-        query = resolve_followup(question, history)
-        results = self.retriever.run(query, k=k or self.settings.k, date_from=date_from, date_to=date_to,
-                                     paper=paper)
+        rewrite = self.rewriter.run(question, history)
+        query = rewrite["query"]
+        filters = dict(date_from=date_from, date_to=date_to, paper=paper)
+        results = self.retriever.run(query, k=k or self.settings.k, **filters)
         extractive = self.answer_from(query, results)
+        if rewrite["rewritten"] and extractive["answer"] is not None:
+            extractive = self._followup_answer(query, extractive, rewrite, filters)
         if self.generator is None or not results:
             return extractive
         generated = self.generator.run(query, results)
@@ -215,6 +157,42 @@ class Answerer:
         return {"answer": passage["text"][first:last] + "[1]", "short_answer": reading["answer"].strip(),
                 "confidence": round(reading["answerable"], 4), "citations": citations, "reason": None,
                 "query": query}
+
+    def _followup_answer(self, query: str, result: dict, rewrite: dict, filters: dict) -> dict:
+        """A follow-up's answer checked against the conversation: a place the follow-up brought in
+        ("那宁波呢？") must be named by the answering article, and an answer the previous reply
+        already gave gives way to the next best sentence of the same article, or says so."""
+        passage = result["citations"][0]
+        article = normalize(self.index.article_texts([passage["paragraph_id"]]).get(passage["paragraph_id"], ""))
+        earlier = set(question_names(rewrite["previous_query"] or "", ("ns",)))
+        for name in question_names(query, ("ns",)):
+            if name not in earlier and not (_mentions(name, passage, article) or self._home(name, passage)):
+                return _abstain(query, f"回答这个问题的文章没有提到“{name}”，无法回答")
+        given = normalize(rewrite["previous_answer"] or "")
+        s0, s1 = passage["highlight"]
+        sentence = passage["text"][s0:s1]
+        if not given or normalize(sentence) not in given:
+            return result
+        # The same sentence may hold a new answer ("提前了几天？" after "哪天？"): a repeat is the span
+        # the reader gives for the previous question too.
+        before = self.reader.run(rewrite["previous_query"], [{"title": passage.get("title"), "text": passage["text"]}])[0]
+        a0, a1 = passage["answer_highlight"]
+        if before["start"] is None or before["end"] <= a0 or before["start"] >= a1:
+            return result
+        # The same answer to a question about something else ("那晚稻呢？" after 早稻) answers neither.
+        new = [t for t in key_terms(query)[0] if t not in (rewrite["previous_query"] or "")]
+        if new and coverage(new, sentence) < 0.5:
+            return _abstain(query, f"上一个回答的句子没有提到“{'、'.join(new)}”，无法回答")
+        same = [r for r in self.retriever.run(query, k=20, **filters)
+                if r["issue_id"] == passage["issue_id"] and r.get("title") == passage.get("title")]
+        # Blanked, not cut: the offsets of the rest of each paragraph stay those of its text.
+        blanked = [dict(r, text=r["text"].replace(sentence, " " * len(sentence))) for r in same]
+        following = self.answer_from(query, blanked) if blanked else None
+        if following and following["answer"] is not None:
+            texts = {r["paragraph_id"]: r["text"] for r in same}
+            following["citations"] = [dict(c, text=texts.get(c["paragraph_id"], c["text"])) for c in following["citations"]]
+            return following
+        return dict(result, note="上一个回答已经涵盖这个问题")
 
     def _unmentioned_names(self, query: str, results: list[dict]) -> list[str]:
         """The question's names (of the kinds in ``required_names``) that no retrieved passage is about."""

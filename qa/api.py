@@ -126,6 +126,7 @@ class AskResponse(BaseModel):
     reason: str | None = Field(description="why there is no answer")
     query: str | None = Field(None, description="the question actually searched (follow-ups are rewritten)")
     generated: bool = Field(False, description="true when a language model wrote the answer (NEWSQA_LLM_URL is set)")
+    note: str | None = Field(None, description="for a follow-up whose answer the previous reply already gave: saying so")
     extractive_answer: str | None = Field(None, description="the extractive answer, when a generated one is shown")
     generator_reason: str | None = Field(None, description="why a generated answer was not used, when one was asked for")
 

@@ -251,14 +251,17 @@ def cmd_ask(args) -> int:
 
 
 def cmd_eval(args) -> int:
-    from qa.evaluate import evaluate, format_report
+    from qa.evaluate import (evaluate, evaluate_conversations, format_conversation_report, format_report,
+                             is_conversation_set)
 
     index = _open_store(args, model=args.model, readonly=True)
-    report = evaluate(index, args.questions, k=args.k)
+    conversations = args.questions.is_file() and is_conversation_set(args.questions)
+    # A set of conversations is played turn by turn; first turns and follow-ups are reported apart.
+    report = evaluate_conversations(index, args.questions) if conversations else evaluate(index, args.questions, k=args.k)
     if args.json:
         _print_json(report)
     else:
-        print(format_report(report))
+        print(format_conversation_report(report) if conversations else format_report(report))
     return 0
 
 
@@ -416,7 +419,8 @@ def build_parser() -> argparse.ArgumentParser:
                        description="Recall@1/5/10, MRR@10 and latency for the hybrid, dense-only and BM25-only "
                                    "retrievers on a JSONL question set; for the answers: sentence hit rate, short-answer "
                                    "exact match and F1 (CMRC 2018's character metrics), answer rate and abstention.")
-    p.add_argument("questions", type=Path, help="JSONL: {question, answers: [...], gold: [...]} per line")
+    p.add_argument("questions", type=Path, help="JSONL: {question, answers: [...], gold: [...]} per line, or "
+                                                "{turns: [...]} per line for conversations (follow-ups reported apart)")
     p.add_argument("-k", type=int, default=10, help="retrieval depth (default 10)")
     p.add_argument("--json", action="store_true", help="print JSON")
     _index_dir_arg(p)

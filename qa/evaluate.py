@@ -1,4 +1,4 @@
-"""Evaluation: retrieval recall/MRR, answer hit rate, abstention and latency on a question set."""
+"""Evaluation: retrieval recall/MRR, answer hit rate, abstention and latency on a question set (or a set of conversations)."""
 
 from __future__ import annotations
 
@@ -6,7 +6,8 @@ import json
 import time
 from pathlib import Path
 
-from qa.answer import Answerer, resolve_followup
+from qa.answer import Answerer
+from qa.conversation import FollowupRewriter
 from qa.errors import InputError
 from qa.index import NewsIndex
 from qa.retrieve import HybridRetriever
@@ -144,11 +145,12 @@ def evaluate(index: NewsIndex, questions: str | Path | list[dict], k: int = 10, 
     report: dict = {"questions": len(items), "answerable": len(answerable), "unanswerable": len(unanswerable),
                     "retrieval": {}, "answers": {}, "misses": []}
     index.encoder  # load the model before timing  # noqa: B018
+    rewriter = FollowupRewriter()
     for mode in MODES:
         retriever = HybridRetriever(index, mode=mode)
         ranks, latencies = [], []
         for q in answerable:
-            query = resolve_followup(q["question"], q.get("history"))
+            query = rewriter.run(q["question"], q.get("history"))["query"]
             t0 = time.perf_counter()
             results = retriever.run(query, k=k)
             latencies.append((time.perf_counter() - t0) * 1000)
@@ -199,6 +201,131 @@ def evaluate(index: NewsIndex, questions: str | Path | list[dict], k: int = 10, 
         "latency_ms_p95": round(_percentile(latencies, 0.95), 1),
     }
     return report
+
+
+def is_conversation_set(path: str | Path) -> bool:
+    """Whether a JSONL file holds conversations (``turns``) rather than single questions."""
+    for line in Path(path).read_text(encoding="utf-8").splitlines():
+        if line.strip():
+            try:
+                return isinstance(json.loads(line), dict) and "turns" in json.loads(line)
+            except json.JSONDecodeError:
+                return False
+    return False
+
+
+def load_conversations(path: str | Path) -> list[dict]:
+    """Read a JSONL set of conversations, checking each line's fields.
+
+    Args:
+        path: JSONL, one ``{"id", "turns": [{"question", "answers": [...], "gold": [...]} or
+            {"question", "unanswerable": true}, ...]}`` per line. Only the user's side is stored:
+            the assistant's turns of the history are what the system answered (see
+            ``evaluate_conversations``).
+
+    Returns:
+        The conversations, each turn with ``answers`` and ``gold`` (empty for an unanswerable one).
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise InputError(f"no conversation file at {path}")
+    conversations = []
+    for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+        if not line.strip():
+            continue
+        try:
+            item = json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise InputError(f"{path}:{n}: not JSON ({exc.msg})") from exc
+        turns = item.get("turns") if isinstance(item, dict) else None
+        if not isinstance(turns, list) or len(turns) < 2 or \
+                not all(isinstance(t, dict) and isinstance(t.get("question"), str) for t in turns):
+            raise InputError(f"{path}:{n}: each line needs \"turns\": two or more {{\"question\": ...}}")
+        for t in turns:
+            if t.get("unanswerable"):
+                t["answers"], t["gold"] = [], []
+            elif not t.get("answers") or not t.get("gold"):
+                raise InputError(f"{path}:{n}: a turn needs \"answers\" and \"gold\", or \"unanswerable\": true")
+        conversations.append(item)
+    if not conversations:
+        raise InputError(f"{path} holds no conversations")
+    return conversations
+
+
+def evaluate_conversations(index: NewsIndex, conversations: str | Path | list[dict], answerer: Answerer | None = None,
+                           k: int = 5) -> dict:
+    """Score the answerer on conversations, first turns and follow-ups apart.
+
+    Each conversation is played in order: a follow-up is asked with the history of the earlier
+    questions and of what the answerer replied to them (its answer, or its reason for none), as
+    the chat and the API send it.
+
+    Args:
+        index: the index holding the issues the conversations are about.
+        conversations: a JSONL path or the loaded conversations.
+        answerer: the answerer to score (default: ``Answerer(index)``).
+        k: depth at which the searched query's retrieval is scored.
+
+    Returns:
+        ``{"conversations": n, "first_turns": {...}, "followups": {...}, "misses": [...]}``; each
+        part has ``answerable``, ``unanswerable``, ``hit_rate`` (the answer sentence holds a gold
+        answer), ``answer_rate``, ``abstention`` (share of unanswerable turns with no answer) and
+        ``recall@k`` (a gold passage among the first k retrieved for the query searched).
+    """
+    items = load_conversations(conversations) if not isinstance(conversations, list) else conversations
+    answerer = answerer or Answerer(index)
+    tallies = {part: {"answerable": 0, "unanswerable": 0, "hits": 0, "answered": 0, "abstained": 0, "found": 0}
+               for part in ("first_turns", "followups")}
+    misses = []
+    for conversation in items:
+        history: list[dict] = []
+        for n, turn in enumerate(conversation["turns"]):
+            tally = tallies["first_turns" if n == 0 else "followups"]
+            result = answerer.run(turn["question"], history=list(history))
+            answer = result["answer"]
+            if turn["gold"]:
+                tally["answerable"] += 1
+                tally["answered"] += answer is not None
+                hit = answer is not None and is_relevant(answer, turn["answers"])
+                tally["hits"] += hit
+                found = first_hit(answerer.retriever.run(result["query"], k=k), turn["gold"])
+                tally["found"] += found is not None
+                if not hit:
+                    misses.append({"id": conversation.get("id"), "turn": n + 1, "question": turn["question"],
+                                   "query": result["query"], "answer": answer, "rank": found,
+                                   "reason": result.get("reason")})
+            else:
+                tally["unanswerable"] += 1
+                tally["abstained"] += answer is None
+                if answer is not None:
+                    misses.append({"id": conversation.get("id"), "turn": n + 1, "question": turn["question"],
+                                   "query": result["query"], "answered": answer})
+            history += [{"role": "user", "content": turn["question"]},
+                        {"role": "assistant", "content": answer or f"没有找到答案：{result.get('reason') or ''}"}]
+    report: dict = {"conversations": len(items)}
+    for part, t in tallies.items():
+        a = max(1, t["answerable"])
+        report[part] = {"answerable": t["answerable"], "unanswerable": t["unanswerable"],
+                        "hit_rate": t["hits"] / a, "answer_rate": t["answered"] / a,
+                        "abstention": t["abstained"] / t["unanswerable"] if t["unanswerable"] else None,
+                        f"recall@{k}": t["found"] / a}
+    report["misses"] = misses
+    return report
+
+
+def format_conversation_report(report: dict) -> str:
+    """A conversation report as text: first turns and follow-ups on a line each, then the misses."""
+    lines = [f"{report['conversations']} conversations", ""]
+    for part, label in (("first_turns", "first turns"), ("followups", "follow-ups")):
+        m = report[part]
+        recall = next(v for key, v in m.items() if key.startswith("recall@"))
+        abst = "n/a" if m["abstention"] is None else f"{m['abstention']:.3f}"
+        lines.append(f"{label:12} {m['answerable']:3d} answerable: sentence hit {m['hit_rate']:.3f}, answered "
+                     f"{m['answer_rate']:.3f}, retrieval recall {recall:.3f}; {m['unanswerable']:3d} unanswerable: "
+                     f"abstention {abst}")
+    if report.get("misses"):
+        lines += ["", "misses:"] + [f"  {json.dumps(m, ensure_ascii=False)}" for m in report["misses"]]
+    return "\n".join(lines)
 
 
 def format_report(report: dict) -> str:

@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from qa.answer import Answerer, resolve_followup, split_sentences
+from qa.answer import Answerer, split_sentences
 from qa.question import key_terms
 from qa.generate import Generator, GeneratorSettings
 from qa.index import NewsIndex
@@ -35,27 +35,6 @@ def gallery(gallery_index_dir):
 @pytest.fixture(scope="module")
 def answerer(gallery):
     return Answerer(gallery)
-
-
-class TestResolveFollowup:
-    def test_place_replaces_place(self):
-        assert resolve_followup("那福建呢？", POWER) == "2022年福建全社会用电总量是多少？"
-
-    def test_new_question_keeps_the_previous_subject(self):
-        history = [{"role": "user", "content": "杭州未来科技城是哪一年挂牌成立的？"}]
-        query = resolve_followup("那里现在有多少高层次人才？", history)
-        assert query.startswith("那里现在有多少高层次人才？") and "杭州未来科技城" in query
-        assert "哪一年" not in query  # what was asked before is not asked again
-
-    def test_elliptical_followup_borrows_the_previous_question(self):
-        query = resolve_followup("那最高用电负荷呢？", POWER)
-        assert "最高用电负荷" in query and "2022年浙江全社会用电总量" in query
-
-    def test_standalone_question_is_unchanged(self):
-        question = "绍兴市企业综合服务中心哪天揭牌成立？"
-        assert resolve_followup(question, POWER) == question
-        assert resolve_followup("那福建呢？", None) == "那福建呢？"
-        assert resolve_followup("那福建呢？", [{"role": "assistant", "content": "你好"}]) == "那福建呢？"
 
 
 class TestKeyTerms:

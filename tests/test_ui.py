@@ -171,6 +171,18 @@ def test_a_follow_up_uses_the_conversation(page):
     assert "胡仲明" in text and "杨洪波" not in text, text
 
 
+def test_a_follow_up_shows_the_question_it_was_searched_as(page):
+    """#15: "他" is the person the first answer named, and the chat says what it searched."""
+    ask(page, "浙能集团的董事长是谁？")
+    follow = ask(page, "那他怎么看能源保供？")
+    searched = follow.locator("xpath=..").locator(".newsqa-query")
+    searched.wait_for()
+    text = searched.inner_text()
+    assert text.startswith("按“") and "胡仲明" in text and "他" not in text.replace("胡仲明", ""), text
+    # a standalone first question shows no such line
+    assert page.locator("#chatbot .newsqa-query").count() == 1
+
+
 def test_upload_a_new_issue_then_ask_about_it(page, live_server, tmp_path, cleanup):
     issue = tmp_path / "hzrb-2023-08-02.txt"
     issue.write_text(TEA_ISSUE, encoding="utf-8")

@@ -109,14 +109,25 @@ def render_sources(citations: list[dict]) -> str:
     return f'<details class="newsqa-sources"><summary>来源（{len(citations)}）</summary>{items}</details>'
 
 
-def render_result(result: dict) -> str:
-    """A complete chat reply for an ``Answerer.run`` result."""
+def render_result(result: dict, question: str | None = None) -> str:
+    """A complete chat reply for an ``Answerer.run`` result; a follow-up searched as a rewritten
+    question shows it under the answer (按“…”检索)."""
+    searched = render_query(result.get("query"), question)
     if not result.get("answer"):
         reason = escape_text(result.get("reason") or "索引中没有相关内容")
-        return f'<div class="newsqa-answer">没有找到答案：{reason}</div>' + render_sources(result.get("citations") or [])
+        return (f'<div class="newsqa-answer">没有找到答案：{reason}</div>' + searched
+                + render_sources(result.get("citations") or []))
     citations = result.get("citations") or []
+    note = f'<div class="newsqa-note">{escape_text(result["note"])}</div>' if result.get("note") else ""
     return (render_short_answer(result.get("short_answer")) + render_answer(result["answer"], len(citations))
-            + render_sources(citations))
+            + note + searched + render_sources(citations))
+
+
+def render_query(query: str | None, question: str | None) -> str:
+    """The question actually searched, when a follow-up was rewritten (nothing otherwise)."""
+    if not query or question is None or query.strip() == question.strip():
+        return ""
+    return f'<div class="newsqa-query">按“{escape_text(query)}”检索</div>'
 
 
 def render_short_answer(short_answer: str | None) -> str:
@@ -141,6 +152,9 @@ def message_text(content) -> str:
     return html.unescape(re.sub(r"<[^>]+>", "", text)).strip()
 
 
+_SEARCHED = re.compile(r"按“[^”]*”检索")  # the rewritten-question line is ours, not the answer
+
+
 def plain_history(history: list | None) -> list[dict]:
     """Chat history as the Answerer wants it: [{"role", "content": str}], sources dropped."""
     out = []
@@ -149,7 +163,7 @@ def plain_history(history: list | None) -> list[dict]:
             content = turn.get("content")
             text = message_text(content)
             if turn["role"] == "assistant" and isinstance(content, (str, list)):
-                text = text.split("来源（")[0].strip()
+                text = _SEARCHED.sub("", text.split("来源（")[0]).strip()
             if text:
                 out.append({"role": turn["role"], "content": text})
     return out
@@ -222,7 +236,7 @@ def build_chat(index, token: str | None = None, retriever=None, answerer=None, t
             for end in range(STREAM_STEP, len(answer), STREAM_STEP):
                 yield short + render_answer(answer[:end], n)
                 time.sleep(STREAM_DELAY)
-        yield render_result(result)
+        yield render_result(result, message)
 
     def upload(file_path: str | None, paper: str, paper_name: str, date: str, given_token: str, request: gr.Request,
                progress=gr.Progress()):

@@ -1,0 +1,321 @@
+"""FollowupRewriter: a follow-up question made standalone from the earlier questions and answers."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from qa.question import INTERROGATIVE, NAMED
+from qa.tokens import normalize
+
+# A follow-up opens with a link word or closes with 呢 ("那福建呢？", "还有呢？").
+_LEAD = re.compile(r"^(那么|那(?![里儿个些位样])|还有|另外|而|再问一下|再问)")  # 那里/那个 are pointers
+_TAIL = re.compile(r"呢[？?。！!]*$")
+# Pointers back to what the conversation named (jieba tokens): people, places, things, the
+# quantities just given. Matched as whole tokens, so 其他, 应该 and 因此 are not pointers.
+_PEOPLE = frozenset("他们 她们 他俩 她俩 二人 两人".split())
+_PERSON = frozenset("他 她 此人 这位 那位".split())
+_PLACE = frozenset("那里 那儿 这里 这儿 当地 该地 此地 本地 该市 该县 该区 该镇 该乡 该村 该省".split())
+_THING = frozenset("它 它们 其 其中 该 此".split())
+_DEMONSTRATIVE = frozenset("这个 那个 该 此".split())  # + 村/县/市…: a place; + another noun: a thing
+_QUANTITIES = re.compile(r"^(?:这|那|上述)(?:两|二|三|几|些)(?:项|个|组)?$|^上述$")
+_PLACE_WORD = re.compile(r"^(省|市|县|区|镇|乡|村|街道|社区)$")
+_ASKS_PERSON = re.compile(r"谁|哪位|什么人|叫什么名字")
+_ASKS_PLACE = re.compile(r"哪里|哪儿|在哪|哪个(?:省|市|县|区|镇|乡|村|街道|社区|地方)|哪些地区|什么地方")
+_CITATION = re.compile(r"\[\d+\]")
+# A byline inside an answer ("本报讯(记者王丹静 通讯员勇祖轩)") names reporters, not the people asked about.
+_BYLINE = re.compile(r"[(（][^()（）]*(?:记者|通讯员)[^()（）]*[)）]|(?:本报|特派)?记者\s*\S{2,4}|通讯员\s*\S{2,4}")
+_RUN_TAGS = ("n", "j", "b", "q", "m", "nz", "eng")
+_NO_ANSWER = ("没有找到答案", "无法回答")
+# jieba tags nouns such as 满意度 or 奥运冠军 as names: words ending so are never taken for one.
+_NOT_A_NAME = re.compile(r"(度|性|率|冠军|选手|记者|书记|主任|集团|部门|单位|同志)$")
+_PLACE_SUFFIX = re.compile(r"(省|市|县|区|镇|乡|村|街道|社区)$")
+_NUMBER_OR_TIME = ("m", "t", "mq", "tg")
+# A question this short (characters, normalised) that names nothing of its own is elliptical ("票价多少？").
+_SHORT = 12
+
+
+@dataclass
+class RewriterSettings:
+    """Follow-up rewriting settings, picked on tests/data/conversations_dev.jsonl."""
+
+    # A question of at most this many characters that names no place, person or organisation
+    # of its own is read as a follow-up about the previous question's subject.
+    short_followup_chars: int = _SHORT
+
+
+def earlier_exchanges(history: list[dict] | None) -> list[tuple[str, str | None]]:
+    """The earlier (question, answer) pairs of a history, oldest first.
+
+    Args:
+        history: ``[{"role": "user"|"assistant", "content": str}, ...]`` as the API takes it.
+
+    Returns:
+        One pair per user turn: its text and the assistant's reply after it, citation markers
+        dropped (None when there was no reply or the reply said there is no answer).
+    """
+    pairs: list[list] = []
+    for turn in history or []:
+        if not isinstance(turn, dict) or not isinstance(turn.get("content"), str):
+            continue
+        text = turn["content"].strip()
+        if turn.get("role") == "user" and text:
+            pairs.append([text, None])
+        elif turn.get("role") == "assistant" and pairs and pairs[-1][1] is None and text:
+            answer = _CITATION.sub("", text).strip()
+            pairs[-1][1] = None if answer.startswith(_NO_ANSWER) else answer
+    return [(q, a) for q, a in pairs]
+
+
+def _cut(text: str) -> list[tuple[str, str]]:
+    import jieba.posseg as pseg
+
+    from qa.tokens import jieba_segmenter
+
+    jieba_segmenter()
+    return [(p.word, p.flag) for p in pseg.cut(text)]
+
+
+def _is_name(word: str, flag: str, kinds: tuple[str, ...] = NAMED) -> bool:
+    return flag in kinds and len(word) >= 2 and not _NOT_A_NAME.search(word)
+
+
+def people(text: str) -> list[str]:
+    """Person names of a text in order (jieba's person tags; a surname split off is joined back)."""
+    out, run = [], ""
+    for word, flag in _cut(text) + [("", "x")]:
+        if flag in ("nr", "nrfg", "nrt") and not _NOT_A_NAME.search(word) and len(run + word) <= 4:
+            run += word
+            continue
+        if len(run) >= 2:
+            out.append(run)
+        run = word if flag in ("nr", "nrfg", "nrt") and not _NOT_A_NAME.search(word) else ""
+    return list(dict.fromkeys(out))
+
+
+def places(text: str) -> list[str]:
+    """Place names of a text in order, with a following 市/县/镇/村 kept ("东钱湖镇", "新光村")."""
+    pairs = _cut(text)
+    out = []
+    for i, (word, flag) in enumerate(pairs):
+        if _is_name(word, flag, ("ns",)) or (flag == "n" and _PLACE_SUFFIX.search(word) and i
+                                              and pairs[i - 1][1] in ("ns", "n") and len(pairs[i - 1][0]) >= 2):
+            name = word
+            if i + 1 < len(pairs) and len(pairs[i + 1][0]) == 1 and _PLACE_SUFFIX.search(pairs[i + 1][0]):
+                name += pairs[i + 1][0]
+            if flag == "n":  # "新光" + "村": the place is the two together
+                name = pairs[i - 1][0] + word
+            out.append(name)
+    return list(dict.fromkeys(out))
+
+
+def subject(question: str) -> str:
+    """What a question is about: its noun phrases, question words and the asked-for verb left out
+    ("杭州未来科技城是哪一年挂牌成立的？" → "杭州未来科技城")."""
+    pairs = [(w, f[:1] in ("n", "t", "j", "b", "m") or f in ("eng", "vn", "q"))
+             for w, f in _cut(INTERROGATIVE.sub("，", normalize(question)))]
+    # One odd character between two nouns belongs to a name jieba failed to keep whole (浙/能/集团).
+    for i in range(1, len(pairs) - 1):
+        if not pairs[i][1] and len(pairs[i][0]) == 1 and pairs[i - 1][1] and pairs[i + 1][1] and pairs[i][0] not in "的和与及":
+            pairs[i] = (pairs[i][0], True)
+    runs, run = [], ""
+    for word, noun in pairs + [("", False)]:
+        if noun:
+            run += word
+        elif run:
+            runs.append(run)
+            run = ""
+    return " ".join(r for r in runs if not re.fullmatch(r"[\d.]+", r))
+
+
+def _noun_runs(pairs: list[tuple[str, str]]) -> list[tuple[int, int]]:
+    """Token spans [i, j) of the noun phrases of a segmented question (names and times apart)."""
+    runs, start = [], None
+    padded = pairs + [("", "x")]
+    for i, (word, flag) in enumerate(padded):
+        noun = flag.startswith(_RUN_TAGS) and not _is_name(word, flag) and not flag.startswith("t") \
+            and not INTERROGATIVE.search(word) and word != "年" and not padded[i + 1][0].startswith("年")
+        # A verbal noun inside a phrase belongs to it (农村工作指导员, 早稻种植面积), not at its end (预期增长).
+        noun = noun or (flag == "vn" and start is not None and padded[i + 1][1].startswith(("n", "j")))
+        # One adjective character opens or joins a noun phrase (全社会, 最高): not a phrase of its own.
+        noun = noun or (flag == "a" and len(word) == 1 and padded[i + 1][1].startswith(_RUN_TAGS))
+        if noun and start is None:
+            start = i
+        elif not noun and start is not None:
+            runs.append((start, i))
+            start = None
+    return runs
+
+
+def _swap_name(previous: str, name: str, flag: str) -> str | None:
+    """``previous`` with its name of the same kind as ``name`` replaced, at word boundaries
+    (a place name inside a longer word is not touched: no "镇镇"). None when it has none."""
+    pairs = _cut(previous)
+    for i, (word, tag) in enumerate(pairs):
+        if _is_name(word, tag, (flag,)) and word != name:
+            return "".join(w for w, _ in pairs[:i]) + name + "".join(w for w, _ in pairs[i + 1:])
+    return None
+
+
+def _ellipsis(content: str, previous: str) -> str:
+    """A "那X呢？" follow-up as the previous question asked of X: X takes the place of the previous
+    question's name of its kind, or of its noun phrase most like X ("女子双人10米台" for
+    "男子双人三米板"), else of what the question asked about."""
+    pairs = _cut(content)
+    names = [(w, f) for w, f in pairs if _is_name(w, f)]
+    if names and len("".join(w for w, _ in names)) >= len(content) - 1:
+        word, flag = names[0]
+        swapped = _swap_name(previous, word, flag)
+        if swapped:
+            return swapped
+        if flag == "ns":  # a place where the previous question named none: it is asked of that place
+            return f"{word}{previous}"
+    old = _cut(previous)
+    runs = _noun_runs(old)
+    if not runs:
+        return f"{content} {previous}"
+    asked = INTERROGATIVE.search(previous)
+    position, asked_at = 0, len(old)
+    for n, (word, _) in enumerate(old):
+        if asked and position >= asked.start():
+            asked_at = n
+            break
+        position += len(word)
+    after = [r for r in runs if r[0] >= asked_at]
+    before = [r for r in runs if r[1] <= asked_at]
+    default = after[0] if after else before[-1] if before else runs[0]
+
+    def shared(run: tuple[int, int]) -> int:
+        return len(set("".join(w for w, _ in old[run[0]:run[1]])) & set(content))
+
+    best = max(runs, key=shared)
+    # Two shared characters make a phrase like X (女子双人10米台 ~ 男子双人三米板); one is chance.
+    i, j = best if shared(best) >= 2 else default
+    return "".join(w for w, _ in old[:i]) + content + "".join(w for w, _ in old[j:])
+
+
+def resolve(question: str, previous: str, answer: str | None, settings: RewriterSettings | None = None,
+            earlier: tuple[str, ...] = ()) -> str:
+    """One follow-up made standalone from the previous (already standalone) question and its answer.
+
+    Pointers are replaced by what they point to: 他/她 by the person the last answer named (when
+    the question asked who) or the previous question named; 那里/该市/这个村 by the place the answer
+    gave (when asked where) or the previous question's subject; 它/其/该X by that subject; 这两项 by
+    what the previous questions asked about. "那X呢？" asks the previous question of X. A short
+    question naming nothing of its own gets the previous subject added.
+
+    Args:
+        question: the new question.
+        previous: the previous question, standalone.
+        answer: the assistant's answer to it (None when it gave none).
+        settings: rewriter settings.
+        earlier: the questions before ``previous``, standalone, newest first ("那杭州完成了多少个？"
+            may go back to one of them).
+
+    Returns:
+        The standalone question (``question`` itself when it needs nothing from the conversation).
+    """
+    settings = settings or RewriterSettings()
+    text = question.strip()
+    content = _TAIL.sub("", _LEAD.sub("", text)).strip("，, ")
+    if (_LEAD.search(text) or _TAIL.search(text)) and content and not INTERROGATIVE.search(content) \
+            and not any(w in _PERSON | _PEOPLE | _PLACE | _THING for w, _ in _cut(content)):
+        return _ellipsis(content, previous)
+    about = subject(previous)
+    whole = about.replace(" ", "")
+    first = about.split(" ")[0] if about else ""
+    answer = _BYLINE.sub("", answer or "")
+    # Several people: those of the answer's last sentence naming any ("黄博文和梁朝辉").
+    group = next((p for p in (people(x) for x in reversed(re.split(r"(?<=[。！？；])", answer))) if p), [])
+
+    def person() -> list[str]:
+        given = [p for p in people(answer) if p not in previous]
+        return (given or people(previous)) if _ASKS_PERSON.search(previous) else (people(previous) or given)
+
+    def place() -> str:
+        if _ASKS_PLACE.search(previous):
+            given = [p for p in places(answer) if p not in previous]
+            if given:
+                return given[0]
+        return first or (places(previous) or [""])[0]
+
+    # The link word apart: jieba reads "那他" as one word.
+    lead = _LEAD.match(text)
+    tokens = ([(lead.group(), "c")] + _cut(text[lead.end():])) if lead else _cut(text)
+    if _LEAD.search(text):
+        # "那杭州完成了多少个？": a new name, and otherwise only words of the previous question.
+        named = [(w, f) for w, f in tokens if _is_name(w, f)]
+        rest = [w for w, f in tokens if not _is_name(w, f) and re.search(r"[\u3400-\u9fff]", w)
+                and w not in ("那", "那么", "还有", "另外", "而") and not INTERROGATIVE.fullmatch(w) and len(w) >= 2]
+        for asked in (previous, *earlier):
+            swapped = _swap_name(asked, *named[0]) if named and all(w in asked for w in rest) else None
+            if swapped:
+                return swapped
+    out, changed, i = [], False, 0
+    while i < len(tokens):
+        word, flag = tokens[i]
+        following = tokens[i + 1][0] if i + 1 < len(tokens) else ""
+        replacement, skip = None, 1
+        if _QUANTITIES.search(word):
+            replacement = whole
+        elif word in _PEOPLE:
+            replacement = "和".join(group[:3] if _ASKS_PERSON.search(previous) else person()[:3]) or whole
+        elif word in _PERSON:
+            replacement = (person() or [whole])[0]
+        elif word in _PLACE:
+            replacement = place()
+        elif word in _DEMONSTRATIVE and _PLACE_WORD.search(following):
+            found = place()
+            replacement, skip = (found, 2) if found.endswith(following) else (found + following, 2)
+        elif word in _DEMONSTRATIVE and following and tokens[i + 1][1].startswith(("n", "vn")) and word != "此":
+            replacement, skip = (whole if following in whole else whole + following), 2
+        elif word in _THING:
+            replacement = whole + "中" if word == "其中" else whole
+        if replacement:
+            out.append(replacement)
+            changed = True
+        else:
+            out.append(word)
+        i += skip
+    if changed:
+        return "".join(out)
+    own = [w for w, f in tokens if _is_name(w, f)]
+    if not own and len(normalize(text)) <= settings.short_followup_chars:
+        return f"{text} {about}".strip()
+    return text
+
+
+class FollowupRewriter:
+    """Make a follow-up standalone from the conversation so far (questions and answers).
+
+    Args:
+        settings: rewriter settings.
+    """
+
+    def __init__(self, settings: RewriterSettings | None = None):
+        self.settings = settings or RewriterSettings()
+
+    def run(self, question: str, history: list[dict] | None = None) -> dict:
+        """Rewrite.
+
+        Args:
+            question: the new question.
+            history: earlier turns, ``[{"role": "user"|"assistant", "content": str}, ...]``.
+
+        Returns:
+            ``{"query": the question to search with, "rewritten": whether it differs from the
+            question, "previous_query": the last earlier question made standalone (None without
+            history), "previous_answer": the assistant's reply to it (None when none)}``.
+        """
+        asked_before: list[str] = []  # the earlier questions made standalone, oldest first
+        answer = None
+        for asked, replied in earlier_exchanges(history):
+            asked_before.append(resolve(asked, asked_before[-1], answer, self.settings, tuple(asked_before[-2::-1]))
+                                if asked_before else asked)
+            answer = replied
+        if not asked_before:
+            return {"query": question, "rewritten": False, "previous_query": None, "previous_answer": None}
+        standalone = asked_before[-1]
+        query = resolve(question, standalone, answer, self.settings, tuple(asked_before[-2::-1]))
+        return {"query": query, "rewritten": query != question, "previous_query": standalone,
+                "previous_answer": answer}
