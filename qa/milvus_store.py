@@ -48,10 +48,15 @@ VARCHAR_BYTES = 65535  # Milvus's largest VARCHAR
 TEXT_CHUNK_CHARS = 16000  # source text per ``texts`` row: under 65,535 bytes at 4 bytes a character
 INSERT_ROWS = 200  # rows per insert request (a 384-d row is ~3 KB with its text)
 QUERY_IDS = 500  # ids per ``in [...]`` filter
+MAX_SEARCH_ROWS = 16384  # Milvus's largest search limit
 SCHEMA_VERSION = "1"
 _PREFIX = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,180}$")
 _ISSUE_ID = re.compile(r"^[0-9A-Za-z\u3400-\u9fff_.-]{1,120}$")  # what qa.index.issue_key makes
 _NOT_WORD = re.compile(r"[^\w]+")
+# Open MilvusStore handles per Milvus Lite path in this process: they share one in-process server,
+# which holds the data directory's lock until the last handle closes.
+_lite_handles: dict[Path, int] = {}
+_lite_lock = threading.Lock()
 
 # Fields a read needs from a paragraph row.
 _HIT_FIELDS = ["paragraph_id", "issue_id", "generation"]
@@ -193,7 +198,7 @@ class MilvusStore:
         self._encoder = None
         self._mutex = threading.RLock()
         self._query_vectors: dict[str, np.ndarray] = {}
-        self._has_paragraphs = False
+        self._loaded: set[str] = set()
         p = self.target.prefix
         self.paragraphs_name, self.issues_name = f"{p}_paragraphs", f"{p}_issues"
         self.texts_name, self.meta_name = f"{p}_texts", f"{p}_meta"
@@ -211,14 +216,19 @@ class MilvusStore:
         if lite is not None and self.readonly and not lite.exists():
             raise NewsQAError(f"no store at {self.target.shown}: run `newsqa index --store {self.target.shown} FILE` first")
         try:
-            return MilvusClient(uri=self.target.client_uri, token=self.target.token, db_name=self.target.db_name)
+            client = MilvusClient(uri=self.target.client_uri, token=self.target.token, db_name=self.target.db_name)
         except Exception as exc:  # pymilvus raises MilvusException and plain RuntimeErrors alike
-            if lite is not None and "lock" in str(exc).lower():
+            if lite is not None:
                 raise NewsQAError(
-                    f"{self.target.shown} is open in another process (Milvus Lite serves one process): run "
-                    f"`milvus-lite server --data-dir {lite} --port 19530` and use --store milvus://127.0.0.1:19530"
+                    f"cannot open {self.target.shown}; if another process has it open (Milvus Lite serves one "
+                    f"process at a time), serve it with `milvus-lite server --data-dir {lite} --port 19530` "
+                    "and use --store milvus://127.0.0.1:19530"
                 ) from None
             raise NewsQAError(f"cannot connect to Milvus at {self.target.shown}: {str(exc).splitlines()[0][:300]}") from None
+        if lite is not None:
+            with _lite_lock:
+                _lite_handles[lite] = _lite_handles.get(lite, 0) + 1
+        return client
 
     # ----------------------------------------------------------------- model
     @property
@@ -228,7 +238,7 @@ class MilvusStore:
 
     def meta(self) -> dict[str, str]:
         """The store's settings (model, model_spec, dim, schema); {} before the first write."""
-        if not self.client.has_collection(self.meta_name):
+        if not self._open(self.meta_name):
             return {}
         rows = self.client.query(self.meta_name, filter='key != ""', output_fields=["key", "value"],
                                  consistency_level=STRONG)
@@ -339,11 +349,19 @@ class MilvusStore:
         params.add_index("sparse", index_type="SPARSE_INVERTED_INDEX", metric_type="BM25")
         create(self.paragraphs_name, schema, params)
 
+    def _open(self, name: str) -> bool:
+        """Whether a collection exists, loaded: Milvus searches loaded collections only, and after a
+        restart (or in a new Milvus Lite process) they start released. Once true, kept."""
+        if name not in self._loaded:
+            if not self.client.has_collection(name):
+                return False
+            self.client.load_collection(name)
+            self._loaded.add(name)
+        return True
+
     def _ready(self) -> bool:
-        """Whether anything was ever written (the paragraphs collection is made last); once true, kept."""
-        if not self._has_paragraphs:
-            self._has_paragraphs = self.client.has_collection(self.paragraphs_name)
-        return self._has_paragraphs
+        """Whether anything was ever written (the paragraphs collection is made last)."""
+        return all(self._open(n) for n in (self.paragraphs_name, self.issues_name, self.texts_name))
 
     # ----------------------------------------------------------------- generations
     def _current(self, issue_ids) -> dict[str, dict]:
@@ -586,24 +604,31 @@ class MilvusStore:
                                  consistency_level=STRONG)
         return [dict(h["entity"], score=float(h["distance"])) for h in res[0]]
 
-    @staticmethod
-    def _per_paragraph(hits: list[dict], k: int) -> list[tuple[int, float]]:
-        """The first (best) hit of each paragraph, in the engine's order, at most k."""
-        out: dict[int, float] = {}
-        for h in hits:
-            if h["paragraph_id"] not in out:
-                out[h["paragraph_id"]] = h["score"]
-        return list(out.items())[:k]
+    def _top_live(self, search, k: int) -> list[tuple[int, float]]:
+        """The best hit of each paragraph of a current generation, in the engine's order, at most k.
+
+        ``search(limit)`` returns hits best first. It is asked for 2k + 4 rows (a paragraph may have
+        several windows, an issue being replaced two generations), and for four times more while
+        rows no read shows (a killed writer's, a replaced generation's) leave fewer than k.
+        """
+        limit = k * 2 + 4
+        while True:
+            hits = search(limit)
+            out: dict[int, float] = {}
+            for h in self._live(hits):
+                if h["paragraph_id"] not in out:
+                    out[h["paragraph_id"]] = h["score"]
+            if len(out) >= k or len(hits) < limit or limit >= MAX_SEARCH_ROWS:
+                return list(out.items())[:k]
+            limit = min(limit * 4, MAX_SEARCH_ROWS)
 
     def dense_search(self, query_vector: np.ndarray, k: int, date_from: str | None = None,
                      date_to: str | None = None, paper: str | None = None) -> list[tuple[int, float]]:
         """(paragraph_id, cosine) of the nearest paragraphs, filters inside the search, best first."""
         if not self._ready():
             return []
-        # Over-fetch: a paragraph may have several windows, and an issue being replaced two generations.
-        hits = self._search([np.asarray(query_vector, dtype=np.float32).tolist()], "dense", "IP", k * 2 + 4,
-                            filter_expr(date_from, date_to, paper))
-        return self._per_paragraph(self._live(hits), k)
+        data, expr = [np.asarray(query_vector, dtype=np.float32).tolist()], filter_expr(date_from, date_to, paper)
+        return self._top_live(lambda limit: self._search(data, "dense", "IP", limit, expr), k)
 
     def keyword_search(self, query: str, k: int, date_from: str | None = None, date_to: str | None = None,
                        paper: str | None = None) -> list[tuple[int, float]]:
@@ -611,10 +636,15 @@ class MilvusStore:
         text = bm25_query(query)
         if not text or not self._ready():
             return []
-        hits = self._search([text], "sparse", "BM25", k * 2 + 4, filter_expr(date_from, date_to, paper))
-        for h in hits:  # Milvus Lite reports BM25 as a negative distance; the order is the engine's
-            h["score"] = abs(h["score"])
-        return self._per_paragraph(self._live(hits), k)
+        expr = filter_expr(date_from, date_to, paper)
+
+        def search(limit: int) -> list[dict]:
+            hits = self._search([text], "sparse", "BM25", limit, expr)
+            for h in hits:  # Milvus Lite reports BM25 as a negative distance; the order is the engine's
+                h["score"] = abs(h["score"])
+            return hits
+
+        return self._top_live(search, k)
 
     def hybrid_search(self, query: str, k: int, rrf_k: int, weights: tuple[float, float] = (1.0, 1.0),
                       date_from: str | None = None, date_to: str | None = None,
@@ -639,15 +669,18 @@ class MilvusStore:
             rankings = [[pid for pid, _ in self.dense_search(vector, k, **filters)],
                         [pid for pid, _ in self.keyword_search(query, k, **filters)]]
             return ranked(reciprocal_rank_fusion(rankings, list(weights), rrf_k))[:k]
-        expr, fetch = filter_expr(**filters), k * 2 + 4
-        requests = [AnnSearchRequest(data=[vector.astype(np.float32).tolist()], anns_field="dense",
-                                     param={"metric_type": "IP"}, limit=fetch, expr=expr),
-                    AnnSearchRequest(data=[text], anns_field="sparse", param={"metric_type": "BM25"},
-                                     limit=fetch, expr=expr)]
-        res = self.client.hybrid_search(self.paragraphs_name, requests, ranker=RRFRanker(rrf_k), limit=fetch,
-                                        output_fields=_HIT_FIELDS, consistency_level=STRONG)
-        hits = [dict(h["entity"], score=float(h["distance"]) * weights[0]) for h in res[0]]
-        return self._per_paragraph(self._live(hits), k)
+        expr = filter_expr(**filters)
+
+        def search(limit: int) -> list[dict]:
+            requests = [AnnSearchRequest(data=[vector.astype(np.float32).tolist()], anns_field="dense",
+                                         param={"metric_type": "IP"}, limit=limit, expr=expr),
+                        AnnSearchRequest(data=[text], anns_field="sparse", param={"metric_type": "BM25"},
+                                         limit=limit, expr=expr)]
+            res = self.client.hybrid_search(self.paragraphs_name, requests, ranker=RRFRanker(rrf_k), limit=limit,
+                                            output_fields=_HIT_FIELDS, consistency_level=STRONG)
+            return [dict(h["entity"], score=float(h["distance"]) * weights[0]) for h in res[0]]
+
+        return self._top_live(search, k)
 
     # ----------------------------------------------------------------- reads
     def _first_windows(self, expr: str, fields: list[str]) -> list[dict]:
@@ -769,11 +802,24 @@ class MilvusStore:
         }
 
     def close(self) -> None:
-        """Close the client (a Milvus Lite file is released for other processes)."""
+        """Close the client; the last handle on a Milvus Lite path stops its server, releasing the
+        data directory for other processes."""
+        if self.client is None:
+            return
         try:
             self.client.close()
-        except Exception:  # closing twice, or a server already gone
+        except Exception:  # a server already gone
             pass
+        self.client = None
+        lite = self.target.lite_path
+        if lite is not None:
+            with _lite_lock:
+                _lite_handles[lite] -= 1
+                last = _lite_handles[lite] == 0
+            if last:
+                from milvus_lite.server_manager import server_manager_instance
+
+                server_manager_instance.release_server(str(lite))
 
     def __enter__(self) -> MilvusStore:
         return self

@@ -166,7 +166,8 @@ class LiveServer:
                 self.process.wait()
 
 
-def start_server(index_dir: Path, log: Path, token: str | None = None, sample: bool = True) -> LiveServer:
+def start_server(index_dir: Path, log: Path, token: str | None = None, sample: bool = True,
+                 store: str | None = None) -> LiveServer:
     """Start `newsqa serve` on a port the kernel picks (--port 0) and wait until it answers there.
 
     The port is read from the line the server prints once it listens: no port is picked free,
@@ -177,13 +178,15 @@ def start_server(index_dir: Path, log: Path, token: str | None = None, sample: b
         log: file receiving the server's stdout and stderr.
         token: NEWSQA_TOKEN for the server (None: unset, writes from loopback only).
         sample: let the server index the bundled sample when the index is empty.
+        store: a store URI to serve instead of ``index_dir`` (``--store``, e.g. milvus://127.0.0.1:PORT).
     """
     import httpx
 
     env = clean_env(GRADIO_ANALYTICS_ENABLED="False", PYTHONUNBUFFERED="1")
     if token:
         env["NEWSQA_TOKEN"] = token
-    cmd = newsqa_command() + ["serve", "--index-dir", str(index_dir), "--host", "127.0.0.1", "--port", "0"]
+    where = ["--store", store] if store else ["--index-dir", str(index_dir)]
+    cmd = newsqa_command() + ["serve", *where, "--host", "127.0.0.1", "--port", "0"]
     if not sample:
         cmd.append("--no-sample")
     with log.open("wb") as out:
