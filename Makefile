@@ -38,6 +38,7 @@ bench: $(STAMP)
 	HF_HUB_OFFLINE=1 $(BIN)/python bench/corpus.py bench/.cache/archive-100k --paragraphs 100000 --stand-in --factory HNSW32
 	HF_HUB_OFFLINE=1 $(BIN)/python bench/serve_bench.py archive-100k=bench/.cache/archive-100k/index
 	HF_HUB_OFFLINE=1 $(BIN)/python bench/peer_bench.py --paragraphs 3000
+	HF_HUB_OFFLINE=1 $(BIN)/python bench/store_bench.py
 
 # The 1M-paragraph archive (HNSW32,SQfp16, the recommended factory at that size): ~15 minutes to build, several GB of RAM while building.
 bench-1m: $(STAMP)
