@@ -16,6 +16,20 @@ from qa.tokens import normalize
 MODES = ("hybrid", "dense", "bm25")
 
 
+def _jsonl(path: Path, what: str):
+    """``(line number, parsed value)`` for each non-blank line of a JSONL file, or an InputError
+    naming the file (and line) that is missing or not JSON."""
+    if not path.is_file():
+        raise InputError(f"no {what} file at {path}")
+    for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+        if not line.strip():
+            continue
+        try:
+            yield n, json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise InputError(f"{path}:{n}: not JSON ({exc.msg})") from exc
+
+
 def load_questions(path: str | Path) -> list[dict]:
     """Read a JSONL question set, checking each line's fields.
 
@@ -27,16 +41,8 @@ def load_questions(path: str | Path) -> list[dict]:
         The questions.
     """
     path = Path(path)
-    if not path.is_file():
-        raise InputError(f"no question file at {path}")
     questions = []
-    for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
-        if not line.strip():
-            continue
-        try:
-            item = json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise InputError(f"{path}:{n}: not JSON ({exc.msg})") from exc
+    for n, item in _jsonl(path, "question"):
         if not isinstance(item, dict) or not isinstance(item.get("question"), str):
             raise InputError(f"{path}:{n}: each line needs a \"question\" string")
         item.setdefault("answers", [])
@@ -227,16 +233,8 @@ def load_conversations(path: str | Path) -> list[dict]:
         The conversations, each turn with ``answers`` and ``gold`` (empty for an unanswerable one).
     """
     path = Path(path)
-    if not path.is_file():
-        raise InputError(f"no conversation file at {path}")
     conversations = []
-    for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
-        if not line.strip():
-            continue
-        try:
-            item = json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise InputError(f"{path}:{n}: not JSON ({exc.msg})") from exc
+    for n, item in _jsonl(path, "conversation"):
         turns = item.get("turns") if isinstance(item, dict) else None
         if not isinstance(turns, list) or len(turns) < 2 or \
                 not all(isinstance(t, dict) and isinstance(t.get("question"), str) for t in turns):
