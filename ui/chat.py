@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import html
 import logging
-import os
 import re
 import time
 from collections.abc import Iterator
@@ -330,6 +329,6 @@ def build_chat(index, token: str | None = None, retriever=None, answerer=None, t
 
 
 if __name__ == "__main__":  # pragma: no cover - a quick look without the API
-    from qa.index import NewsIndex
+    from qa.stores import open_store
 
-    build_chat(NewsIndex(os.environ.get("NEWSQA_INDEX"))).launch()
+    build_chat(open_store()).launch()  # $NEWSQA_STORE, else $NEWSQA_INDEX, as every command
