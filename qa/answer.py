@@ -7,7 +7,7 @@ import threading
 from collections import OrderedDict
 from dataclasses import dataclass
 
-from qa.conversation import FollowupRewriter
+from qa.conversation import FollowupRewriter, ellipsis_content, people, places
 from qa.index import NewsIndex
 from qa.question import coverage, key_terms, question_names
 from qa.read import SpanReader
@@ -19,6 +19,7 @@ _PROVINCES = ("北京 天津 上海 重庆 河北 山西 辽宁 吉林 黑龙江
               "贵州 云南 陕西 甘肃 青海 台湾 内蒙古 广西 西藏 宁夏 新疆 香港 澳门").split()
 _OWN_PROVINCE = re.compile(r"全省|我省|本省|省委|省政府|省内")
 _SENTENCE_END = re.compile(r"[^。！？!?；;]*[。！？!?；;]+[”’」』)）]?|[^。！？!?；;]+$")
+_CITATION = re.compile(r"\[\d+\]")
 
 
 @dataclass
@@ -36,6 +37,11 @@ class AnswerSettings:
     # Proper names (jieba tags) the question names that some retrieved article must mention, else
     # the index does not cover what is asked ("上海" in a Zhejiang paper). Empty: the reader alone decides.
     required_names: tuple[str, ...] = ("ns",)
+    # A follow-up is answered from the paragraph, else the article, the previous answer cited when the
+    # reader is sure enough there (min_confidence) and at most this much less sure than of the best
+    # passage; None: no preference. Off: on tests/data/conversations_dev*.jsonl margins of 0.2, 0.5
+    # and 1.0 changed no answer (follow-up hit 0.967 with and without, 2026-12-01, docs/benchmarks.md).
+    previous_article_margin: float | None = None
 
 
 def split_sentences(text: str) -> list[tuple[int, int]]:
@@ -122,8 +128,10 @@ class Answerer:
         filters = dict(date_from=date_from, date_to=date_to, paper=paper)
         results = self.retriever.run(query, k=k or self.settings.k, **filters)
         extractive = self.answer_from(query, results)
+        if rewrite["rewritten"] and rewrite["previous_answer"] and self.settings.previous_article_margin is not None:
+            extractive = self._from_previous_article(query, extractive, rewrite, filters)
         if rewrite["rewritten"] and extractive["answer"] is not None:
-            extractive = self._followup_answer(query, extractive, rewrite, filters)
+            extractive = self._followup_answer(question, query, extractive, rewrite, filters)
         if self.generator is None or not results:
             return extractive
         generated = self.generator.run(query, results)
@@ -134,12 +142,13 @@ class Answerer:
         return {"answer": generated["answer"], "short_answer": None, "confidence": None, "citations": citations,
                 "reason": None, "query": query, "generated": True, "extractive_answer": extractive["answer"]}
 
-    def answer_from(self, query: str, results: list[dict]) -> dict:
-        """Read already retrieved passages and answer from the one the reader is surest of (see ``run``)."""
+    def answer_from(self, query: str, results: list[dict], names_checked: bool = False) -> dict:
+        """Read already retrieved passages and answer from the one the reader is surest of (see ``run``);
+        ``names_checked``: the question's names were already found in a wider retrieval."""
         if not results:
             return _abstain(query, "索引中没有相关内容")
         top = results[: self.settings.passages_to_read]
-        absent = self._unmentioned_names(query, results)
+        absent = [] if names_checked else self._unmentioned_names(query, results)
         if absent:
             return _abstain(query, f"检索到的文章都没有提到“{'、'.join(absent)}”，无法回答")
         readings = self.reader.run(query, [{"title": r.get("title"), "text": r["text"]} for r in top])
@@ -158,31 +167,78 @@ class Answerer:
                 "confidence": round(reading["answerable"], 4), "citations": citations, "reason": None,
                 "query": query}
 
-    def _followup_answer(self, query: str, result: dict, rewrite: dict, filters: dict) -> dict:
-        """A follow-up's answer checked against the conversation: a place the follow-up brought in
-        ("那宁波呢？") must be named by the answering article, and an answer the previous reply
-        already gave gives way to the next best sentence of the same article, or says so."""
+    def _from_previous_article(self, query: str, result: dict, rewrite: dict, filters: dict) -> dict:
+        """A follow-up answered from the paragraph the previous answer cited, else from its article,
+        when the reader finds an answer there (see ``AnswerSettings.previous_article_margin``)."""
+        said = normalize(_CITATION.sub("", rewrite["previous_answer"]))
+        found = self.retriever.run(query, k=20, **filters)
+        cited = next((r for r in found if said and said in normalize(r["text"])), None)
+        if cited is None:
+            return result
+        same = [r for r in found if r["issue_id"] == cited["issue_id"] and r.get("title") == cited.get("title")]
+        current = result["confidence"] if result["answer"] is not None else 0.0
+        if result["answer"] is not None and result["citations"][0]["paragraph_id"] == cited["paragraph_id"]:
+            return result
+        for candidates in ([cited], same[: self.settings.passages_to_read]):
+            preferred = self.answer_from(query, candidates, names_checked=True)
+            if preferred["answer"] is not None and preferred["confidence"] >= current - self.settings.previous_article_margin:
+                if preferred["citations"][0]["paragraph_id"] == (result["citations"] or [{}])[0].get("paragraph_id"):
+                    return result
+                shown = {c["paragraph_id"] for c in preferred["citations"]}
+                preferred["citations"] += [c for c in result["citations"] if c["paragraph_id"] not in shown]
+                return preferred
+        return result
+
+    def _followup_answer(self, question: str, query: str, result: dict, rewrite: dict, filters: dict) -> dict:
+        """A follow-up's answer checked against the conversation: the places the follow-up is asked
+        of must be named by the answering article ("那宁波呢？"), an answer sentence naming other
+        people answers nothing about the people asked of, what the follow-up newly asks about
+        (X of "那X呢？", 晚稻) must be in the answer sentence, else in another retrieved one; and an answer the
+        previous reply already gave gives way to the next best sentence of the same article, or says so."""
         passage = result["citations"][0]
         article = normalize(self.index.article_texts([passage["paragraph_id"]]).get(passage["paragraph_id"], ""))
         earlier = set(question_names(rewrite["previous_query"] or "", ("ns",)))
-        for name in question_names(query, ("ns",)):
+        typed = places(query)  # 嘉兴, which jieba tags as a person's name, is a place
+        names = question_names(query, ("ns",)) + [n for n in question_names(query, ("nr", "nz")) if n in typed]
+        for name in dict.fromkeys(names):
             if name not in earlier and not (_mentions(name, passage, article) or self._home(name, passage)):
                 return _abstain(query, f"回答这个问题的文章没有提到“{name}”，无法回答")
-        given = normalize(rewrite["previous_answer"] or "")
         s0, s1 = passage["highlight"]
         sentence = passage["text"][s0:s1]
+        asked_of = people(query)
+        named = people(sentence)
+        if asked_of and named and not any(p in sentence for p in asked_of):
+            return _abstain(query, f"回答的句子说的是{'、'.join(named)}，不是{'、'.join(asked_of)}，无法回答")
+        conversation = " ".join(rewrite.get("asked_before") or [rewrite["previous_query"] or ""])
+        elliptical = ellipsis_content(question)
+        # What the follow-up newly asks about: all of X in "那X呢？", else the nouns it names (首班车).
+        new = [t for t in (key_terms(elliptical)[0] if elliptical else key_terms(question)[2])
+               if t not in conversation and len(t) >= 2]
+        if new and coverage(new, sentence) < 0.5:
+            # The reader's sentence is about something else: another retrieved sentence about it may answer.
+            found = self.retriever.run(query, k=20, **filters)
+            blanked = [dict(r, text=r["text"].replace(sentence, " " * len(sentence))) for r in found]
+            blanked = [r for r in blanked if coverage(new, r["text"]) >= 0.5]
+            other = self.answer_from(query, blanked, names_checked=True) if blanked else None
+            if other is None or other["answer"] is None or \
+                    coverage(new, _CITATION.sub("", other["answer"])) < 0.5:
+                if not elliptical:  # a question of its own keeps the reader's answer
+                    return result
+                return _abstain(query, f"回答的句子没有提到“{'、'.join(new)}”，无法回答")
+            texts = {r["paragraph_id"]: r["text"] for r in found}
+            other["citations"] = [dict(c, text=texts.get(c["paragraph_id"], c["text"])) for c in other["citations"]]
+            return other
+        given = normalize(rewrite["previous_answer"] or "")
         if not given or normalize(sentence) not in given:
             return result
         # The same sentence may hold a new answer ("提前了几天？" after "哪天？"): a repeat is the span
         # the reader gives for the previous question too.
         before = self.reader.run(rewrite["previous_query"], [{"title": passage.get("title"), "text": passage["text"]}])[0]
         a0, a1 = passage["answer_highlight"]
-        if before["start"] is None or before["end"] <= a0 or before["start"] >= a1:
+        # A repeat is mostly the same span: "1.02亿千瓦" is new beside "5799亿千瓦时,…超1.02亿千瓦".
+        if before["start"] is None or \
+                min(before["end"], a1) - max(before["start"], a0) < 0.5 * (max(before["end"], a1) - min(before["start"], a0)):
             return result
-        # The same answer to a question about something else ("那晚稻呢？" after 早稻) answers neither.
-        new = [t for t in key_terms(query)[0] if t not in (rewrite["previous_query"] or "")]
-        if new and coverage(new, sentence) < 0.5:
-            return _abstain(query, f"上一个回答的句子没有提到“{'、'.join(new)}”，无法回答")
         same = [r for r in self.retriever.run(query, k=20, **filters)
                 if r["issue_id"] == passage["issue_id"] and r.get("title") == passage.get("title")]
         # Blanked, not cut: the offsets of the rest of each paragraph stay those of its text.

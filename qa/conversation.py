@@ -31,6 +31,15 @@ _NO_ANSWER = ("没有找到答案", "无法回答")
 _NOT_A_NAME = re.compile(r"(度|性|率|冠军|选手|记者|书记|主任|集团|部门|单位|同志)$")
 _PLACE_SUFFIX = re.compile(r"(省|市|县|区|镇|乡|村|街道|社区)$")
 _NUMBER_OR_TIME = ("m", "t", "mq", "tg")
+# What a name before it makes a place or venue of: 和睦新村, 简阳文体中心游泳馆.
+_VENUE = re.compile(r"(省|市|县|区|镇|乡|村|街道|社区|中心|馆|场|路|街|广场|公园|大厦|小区)$")
+# A 2-character name and one more character jieba cut off it (张家 + 齐); never a function word.
+_NAME_TAIL = ("a", "ag", "n", "ng", "j")
+_FUNCTION_CHARS = frozenset("的了和与及在是说等从向对把被给称为也都就还又再")
+# What a question asks, cut off its end to leave what it is about: the asked-for words and the
+# verbs, adverbs, prepositions and particles before them.
+_PREDICATE_TAGS = ("v", "vn", "d", "p", "c", "u", "r", "y", "x", "a", "ad", "f")
+_TIME_OR_NUMBER = ("m", "t", "q", "f", "mq", "tg")
 # A question this short (characters, normalised) that names nothing of its own is elliptical ("票价多少？").
 _SHORT = 12
 
@@ -67,13 +76,41 @@ def earlier_exchanges(history: list[dict] | None) -> list[tuple[str, str | None]
     return [(q, a) for q, a in pairs]
 
 
+def ellipsis_content(question: str) -> str:
+    """The X of an elliptical follow-up ("那晚稻呢？" → "晚稻"); "" when the question is not one."""
+    text = question.strip()
+    content = _TAIL.sub("", _LEAD.sub("", text)).strip("，, ")
+    if (_LEAD.search(text) or _TAIL.search(text)) and content and not INTERROGATIVE.search(content) \
+            and not any(w in _PERSON | _PEOPLE | _PLACE | _THING for w, _ in _cut(content)):
+        return content
+    return ""
+
+
 def _cut(text: str) -> list[tuple[str, str]]:
     import jieba.posseg as pseg
 
     from qa.tokens import jieba_segmenter
 
-    jieba_segmenter()
-    return [(p.word, p.flag) for p in pseg.cut(text)]
+    jieba = jieba_segmenter()
+    return retype([(p.word, p.flag) for p in pseg.cut(text)], jieba.dt.FREQ)
+
+
+def retype(pairs: list[tuple[str, str]], vocabulary=frozenset()) -> list[tuple[str, str]]:
+    """jieba's tags with places it took for people or other names made places ("ns"): a name whose
+    市/县/区 is a word of ``vocabulary`` (嘉兴, 简阳), or that the place or venue after it belongs to
+    ("和睦" of 和睦新村, "简阳" of 简阳文体中心游泳馆)."""
+    out = list(pairs)
+    for i, (word, flag) in enumerate(pairs):
+        if flag not in ("nr", "nrfg", "nrt", "nz") or len(word) < 2:
+            continue
+        run = ""
+        for following, tag in pairs[i + 1:]:
+            if not tag.startswith("n") or tag in ("nr", "nrfg", "nrt"):
+                break
+            run += following
+        if any(word + suffix in vocabulary for suffix in "市县区") or _VENUE.search(run):
+            out[i] = (word, "ns")
+    return out
 
 
 def _is_name(word: str, flag: str, kinds: tuple[str, ...] = NAMED) -> bool:
@@ -87,6 +124,9 @@ def people(text: str) -> list[str]:
         if flag in ("nr", "nrfg", "nrt") and not _NOT_A_NAME.search(word) and len(run + word) <= 4:
             run += word
             continue
+        if len(run) == 2 and len(word) == 1 and flag in _NAME_TAIL and word not in _FUNCTION_CHARS:
+            run += word  # 张家 + 齐: a three-character name jieba cut
+            word, flag = "", "x"
         if len(run) >= 2:
             out.append(run)
         run = word if flag in ("nr", "nrfg", "nrt") and not _NOT_A_NAME.search(word) else ""
@@ -128,6 +168,50 @@ def subject(question: str) -> str:
     return " ".join(r for r in runs if not re.fullmatch(r"[\d.]+", r))
 
 
+def topic(question: str) -> str:
+    """What a question is about, as its own words: the question with what it asks cut off its end
+    ("今年迎峰度夏期间浙江全社会用电最高负荷预计达到多少？" → "今年迎峰度夏期间浙江全社会用电最高负荷",
+    "杭州未来科技城拥有多少名海外院士？" → "杭州未来科技城"); "" when only a time or nothing is left."""
+    text = question.strip()
+    asked = INTERROGATIVE.search(text)
+    if not asked:
+        return ""
+    pairs = _cut(text[:asked.start()])
+    while pairs and (pairs[-1][1].startswith(_PREDICATE_TAGS) and pairs[-1][0] not in "”》"):
+        pairs.pop()
+    if not any(f.startswith(("n", "j", "eng", "b")) for _, f in pairs):
+        return ""
+    return "".join(w for w, _ in pairs)
+
+
+def _topic_of(previous: str, earlier: tuple[str, ...]) -> str:
+    """The topic a conversation carries: an earlier question's, when the previous one was built on
+    it ("金华至衢州的跨省通勤公交票价多少？" keeps "金华至衢州的跨省通勤公交", not "…票价")."""
+    for asked in earlier:
+        carried = topic(asked)
+        if carried and previous.startswith(carried):
+            return carried
+    return topic(previous)
+
+
+def _counted(question: str) -> str:
+    """What a question counts ("有多少名新任“一把手”…" → "新任“一把手”"), "" when it counts nothing."""
+    pairs = _cut(question)
+    for i, (word, _) in enumerate(pairs):
+        if word in ("多少", "几"):
+            j = i + 1
+            while j < len(pairs) and pairs[j][1] in ("q", "m") and len(pairs[j][0]) == 1:
+                j += 1
+            out, quoted = "", False
+            for w, f in pairs[j:]:
+                quoted = (quoted or w in "“《") and w not in "”》"
+                if not (quoted or w in "”》" or f.startswith(("n", "j", "b"))):
+                    break
+                out += w
+            return out
+    return ""
+
+
 def _noun_runs(pairs: list[tuple[str, str]]) -> list[tuple[int, int]]:
     """Token spans [i, j) of the noun phrases of a segmented question (names and times apart)."""
     runs, start = [], None
@@ -147,6 +231,13 @@ def _noun_runs(pairs: list[tuple[str, str]]) -> list[tuple[int, int]]:
     return runs
 
 
+def _likeness(content: str, question: str) -> int:
+    """Characters ``content`` shares with the question's noun phrase most like it."""
+    old = _cut(question)
+    return max((len(set("".join(w for w, _ in old[i:j])) & set(content)) for i, j in _noun_runs(old)
+                if content not in "".join(w for w, _ in old[i:j])), default=0)
+
+
 def _swap_name(previous: str, name: str, flag: str) -> str | None:
     """``previous`` with its name of the same kind as ``name`` replaced, at word boundaries
     (a place name inside a longer word is not touched: no "镇镇"). None when it has none."""
@@ -157,10 +248,12 @@ def _swap_name(previous: str, name: str, flag: str) -> str | None:
     return None
 
 
-def _ellipsis(content: str, previous: str) -> str:
+def _ellipsis(content: str, previous: str, earlier: tuple[str, ...] = ()) -> str:
     """A "那X呢？" follow-up as the previous question asked of X: X takes the place of the previous
     question's name of its kind, or of its noun phrase most like X ("女子双人10米台" for
-    "男子双人三米板"), else of what the question asked about."""
+    "男子双人三米板"), else of what the question asked about. An earlier question is taken instead
+    when X is like one of its phrases and like none of the previous question's ("那一级茶青呢？"
+    after a question about why the tea was good goes back to the one on 特级茶青's price)."""
     pairs = _cut(content)
     names = [(w, f) for w, f in pairs if _is_name(w, f)]
     if names and len("".join(w for w, _ in names)) >= len(content) - 1:
@@ -170,8 +263,11 @@ def _ellipsis(content: str, previous: str) -> str:
             return swapped
         if flag == "ns":  # a place where the previous question named none: it is asked of that place
             return f"{word}{previous}"
+    if _likeness(content, previous) < 2:
+        previous = next((e for e in earlier if _likeness(content, e) >= 2), previous)
     old = _cut(previous)
-    runs = _noun_runs(old)
+    # A phrase holding X already is not what X stands for ("好支书" in "好干部、好支书评选…多少名好干部").
+    runs = [r for r in _noun_runs(old) if content not in "".join(w for w, _ in old[r[0]:r[1]])]
     if not runs:
         return f"{content} {previous}"
     asked = INTERROGATIVE.search(previous)
@@ -217,13 +313,13 @@ def resolve(question: str, previous: str, answer: str | None, settings: Rewriter
     """
     settings = settings or RewriterSettings()
     text = question.strip()
-    content = _TAIL.sub("", _LEAD.sub("", text)).strip("，, ")
-    if (_LEAD.search(text) or _TAIL.search(text)) and content and not INTERROGATIVE.search(content) \
-            and not any(w in _PERSON | _PEOPLE | _PLACE | _THING for w, _ in _cut(content)):
-        return _ellipsis(content, previous)
+    content = ellipsis_content(text)
+    if content:
+        return _ellipsis(content, previous, earlier)
     about = subject(previous)
     whole = about.replace(" ", "")
     first = about.split(" ")[0] if about else ""
+    carried = _topic_of(previous, earlier)  # what the conversation is about, in its own words
     answer = _BYLINE.sub("", answer or "")
     # Several people: those of the answer's last sentence naming any ("黄博文和梁朝辉").
     group = next((p for p in (people(x) for x in reversed(re.split(r"(?<=[。！？；])", answer))) if p), [])
@@ -233,11 +329,15 @@ def resolve(question: str, previous: str, answer: str | None, settings: Rewriter
         return (given or people(previous)) if _ASKS_PERSON.search(previous) else (people(previous) or given)
 
     def place() -> str:
-        if _ASKS_PLACE.search(previous):
+        asked = _ASKS_PLACE.search(previous)
+        if asked:
             given = [p for p in places(answer) if p not in previous]
+            # "哪个街道" is answered by the place that is a 街道 (月湖街道, not 海曙区 before it).
+            kind = _PLACE_SUFFIX.search(asked.group())
+            given = [p for p in given if kind and p.endswith(kind.group())] or given
             if given:
                 return given[0]
-        return first or (places(previous) or [""])[0]
+        return carried or first or (places(previous) or [""])[0]
 
     # The link word apart: jieba reads "那他" as one word.
     lead = _LEAD.match(text)
@@ -256,10 +356,15 @@ def resolve(question: str, previous: str, answer: str | None, settings: Rewriter
         word, flag = tokens[i]
         following = tokens[i + 1][0] if i + 1 < len(tokens) else ""
         replacement, skip = None, 1
-        if _QUANTITIES.search(word):
+        if _QUANTITIES.search(word) and (following.startswith(("年", "天", "月", "日")) or tokens[i + 1][1].startswith("t")
+                                        if i + 1 < len(tokens) else False):
+            pass  # 这些年, 这两天: a time, no pointer
+        elif _QUANTITIES.search(word):
             replacement = whole
         elif word in _PEOPLE:
-            replacement = "和".join(group[:3] if _ASKS_PERSON.search(previous) else person()[:3]) or whole
+            counted = _counted(previous)
+            replacement = "和".join(group[:3] if _ASKS_PERSON.search(previous) else person()[:3]) or \
+                (f"{carried}的{counted}" if carried and counted else counted or carried or whole)
         elif word in _PERSON:
             replacement = (person() or [whole])[0]
         elif word in _PLACE:
@@ -268,9 +373,11 @@ def resolve(question: str, previous: str, answer: str | None, settings: Rewriter
             found = place()
             replacement, skip = (found, 2) if found.endswith(following) else (found + following, 2)
         elif word in _DEMONSTRATIVE and following and tokens[i + 1][1].startswith(("n", "vn")) and word != "此":
-            replacement, skip = (whole if following in whole else whole + following), 2
+            replacement, skip = (f"{carried}的{following}" if carried and following not in carried
+                                 else carried or (whole if following in whole else whole + following)), 2
         elif word in _THING:
-            replacement = whole + "中" if word == "其中" else whole
+            replacement = whole + "中" if word == "其中" else \
+                place() if _ASKS_PLACE.search(previous) else (carried or whole)
         if replacement:
             out.append(replacement)
             changed = True
@@ -281,7 +388,9 @@ def resolve(question: str, previous: str, answer: str | None, settings: Rewriter
         return "".join(out)
     own = [w for w, f in tokens if _is_name(w, f)]
     if not own and len(normalize(text)) <= settings.short_followup_chars:
-        return f"{text} {about}".strip()
+        # Asked of what the conversation is about, as a reader would write it out
+        # ("同比增长多少？" → "今年迎峰度夏期间浙江全社会用电最高负荷同比增长多少？").
+        return f"{carried}{text}" if carried else f"{text} {about}".strip()
     return text
 
 
@@ -305,7 +414,8 @@ class FollowupRewriter:
         Returns:
             ``{"query": the question to search with, "rewritten": whether it differs from the
             question, "previous_query": the last earlier question made standalone (None without
-            history), "previous_answer": the assistant's reply to it (None when none)}``.
+            history), "previous_answer": the assistant's reply to it (None when none),
+            "asked_before": every earlier question made standalone, oldest first}``.
         """
         asked_before: list[str] = []  # the earlier questions made standalone, oldest first
         answer = None
@@ -314,8 +424,9 @@ class FollowupRewriter:
                                 if asked_before else asked)
             answer = replied
         if not asked_before:
-            return {"query": question, "rewritten": False, "previous_query": None, "previous_answer": None}
+            return {"query": question, "rewritten": False, "previous_query": None, "previous_answer": None,
+                    "asked_before": []}
         standalone = asked_before[-1]
         query = resolve(question, standalone, answer, self.settings, tuple(asked_before[-2::-1]))
         return {"query": query, "rewritten": query != question, "previous_query": standalone,
-                "previous_answer": answer}
+                "previous_answer": answer, "asked_before": asked_before}
