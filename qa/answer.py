@@ -37,11 +37,6 @@ class AnswerSettings:
     # Proper names (jieba tags) the question names that some retrieved article must mention, else
     # the index does not cover what is asked ("上海" in a Zhejiang paper). Empty: the reader alone decides.
     required_names: tuple[str, ...] = ("ns",)
-    # A follow-up is answered from the paragraph, else the article, the previous answer cited when the
-    # reader is sure enough there (min_confidence) and at most this much less sure than of the best
-    # passage; None: no preference. Off: on tests/data/conversations_dev*.jsonl margins of 0.2, 0.5
-    # and 1.0 changed no answer (follow-up hit 0.967 with and without, 2026-12-01, docs/benchmarks.md).
-    previous_article_margin: float | None = None
 
 
 def split_sentences(text: str) -> list[tuple[int, int]]:
@@ -128,8 +123,6 @@ class Answerer:
         filters = dict(date_from=date_from, date_to=date_to, paper=paper)
         results = self.retriever.run(query, k=k or self.settings.k, **filters)
         extractive = self.answer_from(query, results)
-        if rewrite["rewritten"] and rewrite["previous_answer"] and self.settings.previous_article_margin is not None:
-            extractive = self._from_previous_article(query, extractive, rewrite, filters)
         if rewrite["rewritten"] and extractive["answer"] is not None:
             extractive = self._followup_answer(question, query, extractive, rewrite, filters)
         if self.generator is None or not results:
@@ -166,28 +159,6 @@ class Answerer:
         return {"answer": passage["text"][first:last] + "[1]", "short_answer": reading["answer"].strip(),
                 "confidence": round(reading["answerable"], 4), "citations": citations, "reason": None,
                 "query": query}
-
-    def _from_previous_article(self, query: str, result: dict, rewrite: dict, filters: dict) -> dict:
-        """A follow-up answered from the paragraph the previous answer cited, else from its article,
-        when the reader finds an answer there (see ``AnswerSettings.previous_article_margin``)."""
-        said = normalize(_CITATION.sub("", rewrite["previous_answer"]))
-        found = self.retriever.run(query, k=20, **filters)
-        cited = next((r for r in found if said and said in normalize(r["text"])), None)
-        if cited is None:
-            return result
-        same = [r for r in found if r["issue_id"] == cited["issue_id"] and r.get("title") == cited.get("title")]
-        current = result["confidence"] if result["answer"] is not None else 0.0
-        if result["answer"] is not None and result["citations"][0]["paragraph_id"] == cited["paragraph_id"]:
-            return result
-        for candidates in ([cited], same[: self.settings.passages_to_read]):
-            preferred = self.answer_from(query, candidates, names_checked=True)
-            if preferred["answer"] is not None and preferred["confidence"] >= current - self.settings.previous_article_margin:
-                if preferred["citations"][0]["paragraph_id"] == (result["citations"] or [{}])[0].get("paragraph_id"):
-                    return result
-                shown = {c["paragraph_id"] for c in preferred["citations"]}
-                preferred["citations"] += [c for c in result["citations"] if c["paragraph_id"] not in shown]
-                return preferred
-        return result
 
     def _followup_answer(self, question: str, query: str, result: dict, rewrite: dict, filters: dict) -> dict:
         """A follow-up's answer checked against the conversation: the places the follow-up is asked
