@@ -44,8 +44,8 @@ def _eval(index_dir, questions=DEV) -> dict:
     return json.loads(run.stdout)
 
 
-def _assert_floors(report: dict, abstention: float = ABSTENTION_FLOOR) -> None:
-    """The development set's floors."""
+def _assert_floors(report: dict, abstention: float = ABSTENTION_FLOOR, fusion_beats_each: bool = True) -> None:
+    """The development set's floors; ``fusion_beats_each``: hybrid ranks better (MRR@10) than dense and BM25 alone."""
     hybrid, dense, bm25 = (report["retrieval"][m] for m in ("hybrid", "dense", "bm25"))
     answers = report["answers"]
     misses = json.dumps(report["misses"], ensure_ascii=False)[:3000]
@@ -53,8 +53,9 @@ def _assert_floors(report: dict, abstention: float = ABSTENTION_FLOOR) -> None:
     for metric, floor in DEV_ANSWER_FLOORS.items():
         assert answers[metric] >= floor, (metric, answers[metric], misses)
     assert answers["abstention"] >= abstention, misses
-    assert hybrid["mrr@10"] > dense["mrr@10"]
-    assert hybrid["mrr@10"] > bm25["mrr@10"]
+    if fusion_beats_each:
+        assert hybrid["mrr@10"] > dense["mrr@10"]
+        assert hybrid["mrr@10"] > bm25["mrr@10"]
 
 
 class TestLoadQuestions:

