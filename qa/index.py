@@ -269,14 +269,7 @@ class NewsIndex:
             What was done: added, replaced (a corrected file for the same paper and date) or
             unchanged (the same content is already stored; no work done).
         """
-        date = check_date(date)
-        issue = source if isinstance(source, Issue) else _parse(source, paper, date)
-        if paper:
-            issue.paper = paper
-        if date:
-            issue.date = date
-        if paper_name and paper_name.strip():
-            issue.paper_name = paper_name.strip()
+        issue = issue_to_add(source, paper, date, paper_name)
         return self.add_many([issue], progress=progress, batch_size=batch_size)[0]
 
     def add_many(self, issues: list[Issue], progress: ProgressFn | None = None, batch_size: int = 32,
@@ -735,10 +728,25 @@ def _log_name(snapshot: str) -> str:
     return snapshot[: -len(".faiss")] + ".log"
 
 
-def _parse(source: str | Path | bytes, paper: str | None, date: str | None) -> Issue:
+def issue_to_add(source: str | Path | bytes | Issue, paper: str | None = None, date: str | None = None,
+                 paper_name: str | None = None) -> Issue:
+    """The issue an ``add`` stores, in every store: parsed unless already an ``Issue``, with the
+    paper, date (checked) and paper name the caller gave in place of those the file implies.
+
+    Returns:
+        The issue.
+    """
     from qa.parse import parse_issue
 
-    return parse_issue(source, paper=paper, date=date)
+    date = check_date(date)
+    issue = source if isinstance(source, Issue) else parse_issue(source, paper=paper, date=date)
+    if paper:
+        issue.paper = paper
+    if date:
+        issue.date = date
+    if paper_name and paper_name.strip():
+        issue.paper_name = paper_name.strip()
+    return issue
 
 
 def model_windows(paragraphs: list[dict], encoder) -> list[tuple[int, int, int, int, str]]:

@@ -39,7 +39,7 @@ import numpy as np
 from qa.document import Issue
 from qa.errors import IndexMismatchError, InputError, NewsQAError
 from qa.fusion import ranked, reciprocal_rank_fusion
-from qa.index import AddResult, check_date, issue_key, issue_records, model_windows, stable_id
+from qa.index import AddResult, check_date, issue_key, issue_records, issue_to_add, model_windows, stable_id
 from qa.papers import paper_name as display_name
 
 DEFAULT_PREFIX = "newsqa"
@@ -425,16 +425,7 @@ class MilvusStore:
         Returns:
             added, replaced or unchanged, as ``qa.index.NewsIndex.add``.
         """
-        from qa.parse import parse_issue
-
-        date = check_date(date)
-        issue = source if isinstance(source, Issue) else parse_issue(source, paper=paper, date=date)
-        if paper:
-            issue.paper = paper
-        if date:
-            issue.date = date
-        if paper_name and paper_name.strip():
-            issue.paper_name = paper_name.strip()
+        issue = issue_to_add(source, paper, date, paper_name)
         return self.add_many([issue], progress=progress, batch_size=batch_size)[0]
 
     def add_many(self, issues: list[Issue], progress=None, batch_size: int = 32,
