@@ -111,7 +111,7 @@ def cmd_parse(args) -> int:
 def cmd_index(args) -> int:
     from tqdm import tqdm
 
-    from qa.index import NewsIndex, check_date
+    from qa.index import check_date
     from qa.parse import parse_issue
 
     check_date(args.date)
