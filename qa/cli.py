@@ -199,10 +199,23 @@ def cmd_list(args) -> int:
         return 0
     if not issues:
         print("no issues indexed")
-    for i in issues:
-        print(f"{i['issue_id']:32} {i['paper_name'] or '-':10} {i['date'] or '-':10}  {i['articles']:3} articles "
+    ids, names = [i["issue_id"] for i in issues], [i["paper_name"] or "-" for i in issues]
+    id_width, name_width = max(map(_columns, ids), default=0), max(map(_columns, names), default=0)
+    for i, issue_id, name in zip(issues, ids, names):
+        print(f"{_pad(issue_id, id_width)}  {_pad(name, name_width)}  {i['date'] or '-':10}  {i['articles']:3} articles "
               f"{i['paragraphs']:5} paragraphs  {i['source']}")
     return 0
+
+
+def _columns(text: str) -> int:
+    """Terminal columns ``text`` takes (a Chinese character two)."""
+    import unicodedata
+
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+
+
+def _pad(text: str, width: int) -> str:
+    return text + " " * max(0, width - _columns(text))
 
 
 def cmd_stats(args) -> int:

@@ -138,6 +138,24 @@ class TestPaperName:
         (hit, *_) = _json(capsys, "search", "春茶总产量", "--json", "--index-dir", index_dir)["results"]
         assert (hit["paper"], hit["paper_name"]) == ("coop", "青禾合作社报")
 
+    def test_list_columns_line_up_with_chinese_names(self, capsys, tmp_path):
+        import unicodedata
+
+        index_dir = tmp_path / "idx"
+        for name, paper_name in (("coop-2023-08-05.txt", "青禾合作社报"), ("farm-2023-08-06.txt", "farm")):
+            (tmp_path / name).write_text(COOP_ISSUE, encoding="utf-8")
+            code, _, err = _run(capsys, "index", tmp_path / name, "--paper-name", paper_name, "-q", "--index-dir", index_dir)
+            assert code == 0, err
+        code, out, _ = _run(capsys, "list", "--index-dir", index_dir)
+        lines = out.splitlines()
+        assert code == 0 and len(lines) == 2
+
+        def column(line: str) -> int:  # terminal column where the date starts
+            before = line[: line.index(" 2023-08-0")]  # the date column, not the id or file name
+            return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in before)
+
+        assert column(lines[0]) == column(lines[1])
+
 
 class TestFactory:
     """`newsqa index --factory`: the FAISS layout is kept through deletes and trained once it can be."""
