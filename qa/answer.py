@@ -188,16 +188,13 @@ class Answerer:
         if new and coverage(new, sentence) < 0.5:
             # The reader's sentence is about something else: another retrieved sentence about it may answer.
             found = self.retriever.run(query, k=20, **filters)
-            blanked = [dict(r, text=r["text"].replace(sentence, " " * len(sentence))) for r in found]
-            blanked = [r for r in blanked if coverage(new, r["text"]) >= 0.5]
-            other = self.answer_from(query, blanked, names_checked=True) if blanked else None
+            other = self._answer_without(query, found, sentence, keep=lambda text: coverage(new, text) >= 0.5,
+                                         names_checked=True)
             if other is None or other["answer"] is None or \
                     coverage(new, _CITATION.sub("", other["answer"])) < 0.5:
                 if not elliptical:  # a question of its own keeps the reader's answer
                     return result
                 return _abstain(query, f"回答的句子没有提到“{'、'.join(new)}”，无法回答")
-            texts = {r["paragraph_id"]: r["text"] for r in found}
-            other["citations"] = [dict(c, text=texts.get(c["paragraph_id"], c["text"])) for c in other["citations"]]
             return other
         given = normalize(rewrite["previous_answer"] or "")
         if not given or normalize(sentence) not in given:
@@ -212,14 +209,36 @@ class Answerer:
             return result
         same = [r for r in self.retriever.run(query, k=20, **filters)
                 if r["issue_id"] == passage["issue_id"] and r.get("title") == passage.get("title")]
-        # Blanked, not cut: the offsets of the rest of each paragraph stay those of its text.
-        blanked = [dict(r, text=r["text"].replace(sentence, " " * len(sentence))) for r in same]
-        following = self.answer_from(query, blanked) if blanked else None
+        following = self._answer_without(query, same, sentence)
         if following and following["answer"] is not None:
-            texts = {r["paragraph_id"]: r["text"] for r in same}
-            following["citations"] = [dict(c, text=texts.get(c["paragraph_id"], c["text"])) for c in following["citations"]]
             return following
         return dict(result, note="上一个回答已经涵盖这个问题")
+
+    def _answer_without(self, query: str, passages: list[dict], sentence: str, keep=None,
+                        names_checked: bool = False) -> dict | None:
+        """The answer from ``passages`` with ``sentence`` blanked out of them, citing their own text.
+
+        Blanked, not cut: the offsets of the rest of each paragraph stay those of its text.
+
+        Args:
+            query: the question searched with.
+            passages: retrieved passages.
+            sentence: the sentence no answer may come from.
+            keep: optional test of a blanked text; passages failing it are not read.
+            names_checked: as in ``answer_from``.
+
+        Returns:
+            ``answer_from``'s result, or None when no passage is left to read.
+        """
+        blank = " " * len(sentence)
+        blanked = [dict(r, text=r["text"].replace(sentence, blank)) for r in passages]
+        blanked = [r for r in blanked if keep is None or keep(r["text"])]
+        if not blanked:
+            return None
+        answer = self.answer_from(query, blanked, names_checked=names_checked)
+        texts = {r["paragraph_id"]: r["text"] for r in passages}
+        answer["citations"] = [dict(c, text=texts.get(c["paragraph_id"], c["text"])) for c in answer["citations"]]
+        return answer
 
     def _unmentioned_names(self, query: str, results: list[dict]) -> list[str]:
         """The question's names (of the kinds in ``required_names``) that no retrieved passage is about."""
