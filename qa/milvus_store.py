@@ -175,6 +175,20 @@ def _chunks(items: list, size: int):
         yield items[i:i + size]
 
 
+def _newest(rows) -> dict[str, dict]:
+    """The issue row of the largest generation of each issue among ``rows``."""
+    out: dict[str, dict] = {}
+    for row in rows:
+        if row["generation"] > out.get(row["issue_id"], {}).get("generation", -1):
+            out[row["issue_id"]] = row
+    return out
+
+
+def _window_texts(windows, texts: dict[int, str], which) -> list[str]:
+    """The text of each window numbered in ``which`` (windows are (vector_id, paragraph_id, start, end, hash))."""
+    return [texts[windows[i][1]][windows[i][2]:windows[i][3]] for i in which]
+
+
 def new_generation() -> int:
     """A generation for a write: microseconds since the epoch, then 3 random digits (unique across
     writers, and later writes get larger ones)."""
@@ -366,26 +380,18 @@ class MilvusStore:
     # ----------------------------------------------------------------- generations
     def _current(self, issue_ids) -> dict[str, dict]:
         """The committed issue row of the current (largest) generation of each issue that has one."""
-        out: dict[str, dict] = {}
         ids = sorted(set(issue_ids))
         if not ids or not self._ready():
-            return out
-        for chunk in _chunks(ids, QUERY_IDS):
-            for row in self.client.query(self.issues_name, filter=f"issue_id in {_id_list(chunk)}",
-                                         output_fields=_ISSUE_FIELDS, consistency_level=STRONG):
-                if row["generation"] > out.get(row["issue_id"], {}).get("generation", -1):
-                    out[row["issue_id"]] = row
-        return out
+            return {}
+        return _newest(row for chunk in _chunks(ids, QUERY_IDS)
+                       for row in self.client.query(self.issues_name, filter=f"issue_id in {_id_list(chunk)}",
+                                                    output_fields=_ISSUE_FIELDS, consistency_level=STRONG))
 
     def _all_current(self) -> dict[str, dict]:
         """``_current`` of every issue in the store."""
-        out: dict[str, dict] = {}
         if not self._ready():
-            return out
-        for row in self._query_all(self.issues_name, 'issue_id != ""', _ISSUE_FIELDS):
-            if row["generation"] > out.get(row["issue_id"], {}).get("generation", -1):
-                out[row["issue_id"]] = row
-        return out
+            return {}
+        return _newest(self._query_all(self.issues_name, 'issue_id != ""', _ISSUE_FIELDS))
 
     def _query_all(self, collection: str, expr: str, fields: list[str]):
         """Every row matching ``expr``, in pages (a server returns at most 16,384 rows a query)."""
@@ -472,7 +478,7 @@ class MilvusStore:
         todo = [i for i, v in enumerate(vectors) if v is None]
         if todo:
             texts = {p["paragraph_id"]: p["text"] for p in record["paragraphs"]}
-            fresh = encoder.encode_passages([texts[windows[i][1]][windows[i][2]:windows[i][3]] for i in todo])
+            fresh = encoder.encode_passages(_window_texts(windows, texts, todo))
             for i, v in zip(todo, fresh):
                 vectors[i] = v
         matrix = np.asarray(vectors, dtype=np.float32).reshape(len(windows), encoder.dim)
@@ -514,8 +520,7 @@ class MilvusStore:
         chunk = self.write_chunk or batch_size * 16
         for b in range(0, len(todo), chunk):
             idx = todo[b:b + chunk]
-            out[idx] = encoder.encode_passages([texts[windows[i][1]][windows[i][2]:windows[i][3]] for i in idx],
-                                               batch_size=batch_size)
+            out[idx] = encoder.encode_passages(_window_texts(windows, texts, idx), batch_size=batch_size)
             if progress:
                 progress(len(idx))
         return out, len(todo)
