@@ -30,7 +30,7 @@ _NO_ANSWER = ("没有找到答案", "无法回答")
 # jieba tags nouns such as 满意度 or 奥运冠军 as names: words ending so are never taken for one.
 _NOT_A_NAME = re.compile(r"(度|性|率|冠军|选手|记者|书记|主任|集团|部门|单位|同志)$")
 _PLACE_SUFFIX = re.compile(r"(省|市|县|区|镇|乡|村|街道|社区)$")
-_NUMBER_OR_TIME = ("m", "t", "mq", "tg")
+_PERSON_TAGS = ("nr", "nrfg", "nrt")  # jieba's person names
 # What a name before it makes a place or venue of: 和睦新村, 简阳文体中心游泳馆.
 _VENUE = re.compile(r"(省|市|县|区|镇|乡|村|街道|社区|中心|馆|场|路|街|广场|公园|大厦|小区)$")
 # A 2-character name and one more character jieba cut off it (张家 + 齐); never a function word.
@@ -101,11 +101,11 @@ def retype(pairs: list[tuple[str, str]], vocabulary=frozenset()) -> list[tuple[s
     ("和睦" of 和睦新村, "简阳" of 简阳文体中心游泳馆)."""
     out = list(pairs)
     for i, (word, flag) in enumerate(pairs):
-        if flag not in ("nr", "nrfg", "nrt", "nz") or len(word) < 2:
+        if flag not in (*_PERSON_TAGS, "nz") or len(word) < 2:
             continue
         run = ""
         for following, tag in pairs[i + 1:]:
-            if not tag.startswith("n") or tag in ("nr", "nrfg", "nrt"):
+            if not tag.startswith("n") or tag in _PERSON_TAGS:
                 break
             run += following
         if any(word + suffix in vocabulary for suffix in "市县区") or _VENUE.search(run):
@@ -121,7 +121,7 @@ def people(text: str) -> list[str]:
     """Person names of a text in order (jieba's person tags; a surname split off is joined back)."""
     out, run = [], ""
     for word, flag in _cut(text) + [("", "x")]:
-        if flag in ("nr", "nrfg", "nrt") and not _NOT_A_NAME.search(word) and len(run + word) <= 4:
+        if flag in _PERSON_TAGS and not _NOT_A_NAME.search(word) and len(run + word) <= 4:
             run += word
             continue
         if len(run) == 2 and len(word) == 1 and flag in _NAME_TAIL and word not in _FUNCTION_CHARS:
@@ -129,7 +129,7 @@ def people(text: str) -> list[str]:
             word, flag = "", "x"
         if len(run) >= 2:
             out.append(run)
-        run = word if flag in ("nr", "nrfg", "nrt") and not _NOT_A_NAME.search(word) else ""
+        run = word if flag in _PERSON_TAGS and not _NOT_A_NAME.search(word) else ""
     return list(dict.fromkeys(out))
 
 
@@ -181,7 +181,7 @@ def topic(question: str) -> str:
         pairs.pop()
     if not any(f.startswith(("n", "j", "eng", "b")) for _, f in pairs):
         return ""
-    return "".join(w for w, _ in pairs)
+    return _words(pairs)
 
 
 def _topic_of(previous: str, earlier: tuple[str, ...]) -> str:
@@ -231,11 +231,25 @@ def _noun_runs(pairs: list[tuple[str, str]]) -> list[tuple[int, int]]:
     return runs
 
 
+def _words(pairs: list[tuple[str, str]]) -> str:
+    """The text of segmented tokens."""
+    return "".join(w for w, _ in pairs)
+
+
+def _other_phrases(content: str, pairs: list[tuple[str, str]]) -> list[tuple[int, int]]:
+    """The noun phrases of a segmented question that do not already hold ``content``."""
+    return [(i, j) for i, j in _noun_runs(pairs) if content not in _words(pairs[i:j])]
+
+
+def _shared(content: str, pairs: list[tuple[str, str]], run: tuple[int, int]) -> int:
+    """Characters ``content`` shares with the phrase ``pairs[run]``."""
+    return len(set(_words(pairs[run[0]:run[1]])) & set(content))
+
+
 def _likeness(content: str, question: str) -> int:
     """Characters ``content`` shares with the question's noun phrase most like it."""
     old = _cut(question)
-    return max((len(set("".join(w for w, _ in old[i:j])) & set(content)) for i, j in _noun_runs(old)
-                if content not in "".join(w for w, _ in old[i:j])), default=0)
+    return max((_shared(content, old, run) for run in _other_phrases(content, old)), default=0)
 
 
 def _swap_name(previous: str, name: str, flag: str) -> str | None:
@@ -244,7 +258,7 @@ def _swap_name(previous: str, name: str, flag: str) -> str | None:
     pairs = _cut(previous)
     for i, (word, tag) in enumerate(pairs):
         if _is_name(word, tag, (flag,)) and word != name:
-            return "".join(w for w, _ in pairs[:i]) + name + "".join(w for w, _ in pairs[i + 1:])
+            return _words(pairs[:i]) + name + _words(pairs[i + 1:])
     return None
 
 
@@ -256,7 +270,7 @@ def _ellipsis(content: str, previous: str, earlier: tuple[str, ...] = ()) -> str
     after a question about why the tea was good goes back to the one on 特级茶青's price)."""
     pairs = _cut(content)
     names = [(w, f) for w, f in pairs if _is_name(w, f)]
-    if names and len("".join(w for w, _ in names)) >= len(content) - 1:
+    if names and len(_words(names)) >= len(content) - 1:
         word, flag = names[0]
         swapped = _swap_name(previous, word, flag)
         if swapped:
@@ -267,7 +281,7 @@ def _ellipsis(content: str, previous: str, earlier: tuple[str, ...] = ()) -> str
         previous = next((e for e in earlier if _likeness(content, e) >= 2), previous)
     old = _cut(previous)
     # A phrase holding X already is not what X stands for ("好支书" in "好干部、好支书评选…多少名好干部").
-    runs = [r for r in _noun_runs(old) if content not in "".join(w for w, _ in old[r[0]:r[1]])]
+    runs = _other_phrases(content, old)
     if not runs:
         return f"{content} {previous}"
     asked = INTERROGATIVE.search(previous)
@@ -281,13 +295,10 @@ def _ellipsis(content: str, previous: str, earlier: tuple[str, ...] = ()) -> str
     before = [r for r in runs if r[1] <= asked_at]
     default = after[0] if after else before[-1] if before else runs[0]
 
-    def shared(run: tuple[int, int]) -> int:
-        return len(set("".join(w for w, _ in old[run[0]:run[1]])) & set(content))
-
-    best = max(runs, key=shared)
+    best = max(runs, key=lambda run: _shared(content, old, run))
     # Two shared characters make a phrase like X (女子双人10米台 ~ 男子双人三米板); one is chance.
-    i, j = best if shared(best) >= 2 else default
-    return "".join(w for w, _ in old[:i]) + content + "".join(w for w, _ in old[j:])
+    i, j = best if _shared(content, old, best) >= 2 else default
+    return _words(old[:i]) + content + _words(old[j:])
 
 
 def resolve(question: str, previous: str, answer: str | None, settings: RewriterSettings | None = None,

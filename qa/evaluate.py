@@ -214,9 +214,10 @@ def is_conversation_set(path: str | Path) -> bool:
     for line in Path(path).read_text(encoding="utf-8").splitlines():
         if line.strip():
             try:
-                return isinstance(json.loads(line), dict) and "turns" in json.loads(line)
+                first = json.loads(line)
             except json.JSONDecodeError:
                 return False
+            return isinstance(first, dict) and "turns" in first
     return False
 
 
