@@ -407,17 +407,13 @@ class NewsIndex:
         name, committed = meta.get("vector_file"), int(meta.get("vector_log") or 0)
         data = VectorLog.encode(ops, index.dim)
         snapshot = self.dir / name if name else None
-        if snapshot is None or not snapshot.exists() or index.factory != self._snapshot_factory(meta):
-            return self._save_vectors(index), 0
-        if committed + len(data) > max(LOG_COMPACT_MIN_BYTES, LOG_COMPACT_FRACTION * snapshot.stat().st_size):
+        # self.vectors() is the committed state, as read_db sees it: what the snapshot and log replay to
+        if snapshot is None or not snapshot.exists() or index.factory != self.vectors().factory or \
+                committed + len(data) > max(LOG_COMPACT_MIN_BYTES, LOG_COMPACT_FRACTION * snapshot.stat().st_size):
             return self._save_vectors(index), 0
         if not data:
             return name, committed
         return name, VectorLog.append(self.dir / _log_name(name), data, committed, mode=self._file_mode())
-
-    def _snapshot_factory(self, meta: dict) -> str | None:
-        """The kind of the committed index (what its snapshot and log replay to)."""
-        return self.vectors().factory  # the committed state, as read_db sees it
 
     def compact(self) -> dict:
         """Fold the vector log into a new snapshot (``newsqa compact``); a write does this by itself
