@@ -15,7 +15,6 @@ import sqlite3
 import subprocess
 import sys
 
-import pytest
 
 from conftest import ROOT, SAMPLE, clean_env, newsqa_command
 from qa.cli import build_parser, main

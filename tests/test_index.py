@@ -7,8 +7,6 @@ import os
 import queue
 import random
 import shutil
-import signal
-import sqlite3
 import subprocess
 import sys
 import threading

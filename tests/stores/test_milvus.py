@@ -4,7 +4,6 @@ development set's quality against the embedded store's."""
 from __future__ import annotations
 
 import json
-import os
 import random
 import signal
 import subprocess
@@ -16,7 +15,7 @@ import httpx
 import pytest
 
 from conftest import DATA, GALLERY, clean_env, newsqa_command, start_server
-from contract import SAMPLE, variant
+from contract import variant
 from qa.cli import main
 from qa.errors import InputError
 from qa.index import NewsIndex
