@@ -7,7 +7,7 @@ import threading
 from collections import OrderedDict
 from dataclasses import dataclass
 
-from qa.conversation import FollowupRewriter, ellipsis_content, people, places
+from qa.conversation import FollowupRewriter, ellipsis_content, people, not_new, places
 from qa.index import NewsIndex
 from qa.question import coverage, key_terms, question_names
 from qa.read import SpanReader
@@ -182,18 +182,18 @@ class Answerer:
             return _abstain(query, f"回答的句子说的是{'、'.join(named)}，不是{'、'.join(asked_of)}，无法回答")
         conversation = " ".join(rewrite.get("asked_before") or [rewrite["previous_query"] or ""])
         elliptical = ellipsis_content(question)
-        # What the follow-up newly asks about: all of X in "那X呢？", else the nouns it names (首班车).
+        # What the follow-up newly asks about: all of X in "那X呢？", else the nouns it names (首班车)
+        # other than those naming what was given or the kind of answer asked for (see ``not_new``).
+        known = not_new(question)
         new = [t for t in (key_terms(elliptical)[0] if elliptical else key_terms(question)[2])
-               if t not in conversation and len(t) >= 2]
-        if new and coverage(new, sentence) < 0.5:
+               if t not in conversation and t not in known and len(t) >= 2]
+        if new and coverage(new, sentence, partial=False) < 0.5:
             # The reader's sentence is about something else: another retrieved sentence about it may answer.
             found = self.retriever.run(query, k=20, **filters)
-            other = self._answer_without(query, found, sentence, keep=lambda text: coverage(new, text) >= 0.5,
+            other = self._answer_without(query, found, sentence, keep=lambda text: coverage(new, text, partial=False) >= 0.5,
                                          names_checked=True)
             if other is None or other["answer"] is None or \
-                    coverage(new, _CITATION.sub("", other["answer"])) < 0.5:
-                if not elliptical:  # a question of its own keeps the reader's answer
-                    return result
+                    coverage(new, _CITATION.sub("", other["answer"]), partial=False) < 0.5:
                 return _abstain(query, f"回答的句子没有提到“{'、'.join(new)}”，无法回答")
             return other
         given = normalize(rewrite["previous_answer"] or "")

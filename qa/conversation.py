@@ -18,9 +18,11 @@ _PERSON = frozenset("他 她 此人 这位 那位".split())
 _PLACE = frozenset("那里 那儿 这里 这儿 当地 该地 此地 本地 该市 该县 该区 该镇 该乡 该村 该省".split())
 _THING = frozenset("它 它们 其 其中 该 此".split())
 _DEMONSTRATIVE = frozenset("这个 那个 该 此".split())  # + 村/县/市…: a place; + another noun: a thing
+_POINTERS = frozenset("这些 那些 上述".split())  # + a noun: what was just given
 _QUANTITIES = re.compile(r"^(?:这|那|上述)(?:两|二|三|几|些)(?:项|个|组)?$|^上述$")
 _PLACE_WORD = re.compile(r"^(省|市|县|区|镇|乡|村|街道|社区)$")
 _ASKS_PERSON = re.compile(r"谁|哪位|什么人|叫什么名字")
+_ASKS_WHEN = re.compile(r"哪一年|哪年|哪一天|哪天|什么时候")
 _ASKS_PLACE = re.compile(r"哪里|哪儿|在哪|哪个(?:省|市|县|区|镇|乡|村|街道|社区|地方)|哪些地区|什么地方")
 _CITATION = re.compile(r"\[\d+\]")
 # A byline inside an answer ("本报讯(记者王丹静 通讯员勇祖轩)") names reporters, not the people asked about.
@@ -84,6 +86,16 @@ def ellipsis_content(question: str) -> str:
             and not any(w in _PERSON | _PEOPLE | _PLACE | _THING for w, _ in _cut(content)):
         return content
     return ""
+
+
+def not_new(question: str) -> set[str]:
+    """Nouns of a question that name nothing new to find in an answer: those it points back to
+    with a demonstrative ("这些数据", "这个消息": what the conversation gave) and those after 哪个/哪些,
+    naming the kind of answer it asks for ("哪个部门": 省农业农村厅; unlike "多少工作人员" or
+    "什么理念", whose noun an answer repeats)."""
+    pairs = _cut(question)
+    return {w for (d, _), (w, f) in zip(pairs, pairs[1:])
+            if (d in _DEMONSTRATIVE | _POINTERS or d.startswith("哪")) and f.startswith(("n", "vn", "j"))}
 
 
 def _cut(text: str) -> list[tuple[str, str]]:
@@ -181,6 +193,17 @@ def topic(question: str) -> str:
         pairs.pop()
     if not any(f.startswith(("n", "j", "eng", "b")) for _, f in pairs):
         return ""
+    if _ASKS_WHEN.fullmatch(asked.group()) and \
+            not any(f.startswith(("n", "j", "eng", "b")) and not _is_name(w, f) for w, f in pairs):
+        # Asked when of a place or a person: what it did follows the question word ("浙江从哪一年起
+        #试点建设特色产业工程师协同创新中心？" → "浙江试点建设…创新中心"); after 多少, what is counted
+        # is what is asked, not the topic.
+        rest = _cut(text[asked.end():])
+        while rest and not rest[0][1].startswith(("n", "j", "eng", "vn")):
+            rest.pop(0)
+        while rest and not rest[-1][1].startswith(("n", "j", "eng", "vn")):
+            rest.pop()
+        pairs += rest
     return _words(pairs)
 
 

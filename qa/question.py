@@ -13,7 +13,7 @@ INTERROGATIVE = re.compile(r"多大|多少|多长时间|多长|多久|多高|多
 NAMED = ("ns", "nr", "nt")
 _PREPOSITIONS = frozenset("从在到给向对把被和与跟往于")
 _FOCUS = ("n", "nz", "j", "vn", "eng", "b", "nrt", "nw")
-_GENERIC = frozenset("名字 时间 情况 问题 方面 工作 内容 原因 目的 数量 总数 人数 名称 地方 东西 办法 措施 人 事".split())
+_GENERIC = frozenset("一共 总共 名字 时间 情况 问题 方面 工作 内容 原因 目的 数量 总数 人数 名称 地方 东西 办法 措施 人 事".split())
 
 
 def key_terms(question: str) -> tuple[list[str], list[str], list[str]]:
@@ -42,8 +42,9 @@ def key_terms(question: str) -> tuple[list[str], list[str], list[str]]:
     return list(dict.fromkeys(terms)), list(dict.fromkeys(names)), list(dict.fromkeys(focus))
 
 
-def coverage(terms: list[str], text: str) -> float:
-    """Share of the key terms found in the text; a term counts half when only half its characters are."""
+def coverage(terms: list[str], text: str, partial: bool = True) -> float:
+    """Share of the key terms found in the text; with ``partial``, a term counts half when only half
+    its characters are (else a term counts only whole: 县级 is not in "市级…县(市、区)")."""
     if not terms:
         return 0.0
     norm = normalize(text)
@@ -51,7 +52,7 @@ def coverage(terms: list[str], text: str) -> float:
     for term in terms:
         if term in norm:
             score += 1.0
-        elif len(term) >= 2 and sum(ch in norm for ch in term) / len(term) >= 0.5:
+        elif partial and len(term) >= 2 and sum(ch in norm for ch in term) / len(term) >= 0.5:
             score += 0.5 * sum(ch in norm for ch in term) / len(term)
     return score / len(terms)
 

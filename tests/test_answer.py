@@ -136,6 +136,37 @@ class TestAnswerer:
         assert answerer.answer_from("问题", [])["answer"] is None
 
 
+def _converse(answerer, *questions: str) -> dict:
+    """Ask questions in turn, each with the earlier questions and the bot's replies as history;
+    the last reply."""
+    history: list[dict] = []
+    for question in questions:
+        result = answerer.run(question, history=history)
+        history += [{"role": "user", "content": question},
+                    {"role": "assistant", "content": result["answer"] or result["reason"]}]
+    return result
+
+
+class TestFollowupAnswer:
+    """A follow-up's answer must be about what the follow-up newly asks (conversations_dev3)."""
+
+    def test_a_sibling_of_the_last_answer_is_no_answer(self, answerer):
+        # The 市级 sentence mentions 县(市、区) and holds every character of 县级, but not the word.
+        result = _converse(answerer, "浙江设区市党政正职中具有下一级党政正职经历的占多少？", "市级党政领导班子呢？",
+                           "那县级领导班子呢？")
+        assert result["answer"] is None and "县级" in result["reason"], result
+
+    def test_a_new_thing_no_sentence_gives_is_no_answer(self, answerer):
+        result = _converse(answerer, "绍兴市企业综合服务中心是在哪里揭牌成立的？", "同时挂牌的区县中心有几个？",
+                           "这个中心有多少工作人员？")
+        assert result["answer"] is None and "工作人员" in result["reason"], result
+
+    def test_what_it_points_back_to_or_asks_the_kind_of_is_not_new(self, answerer):
+        # 数据 is what the last answer gave; 部门 is the kind of answer asked for, not a word it holds.
+        result = _converse(answerer, "前两个月哪类企业贡献了全省进出口的七成以上？", "这些数据是哪里统计的？")
+        assert "杭州海关" in (result["answer"] or ""), result
+
+
 class TestGenerativeAnswer:
     def _answerer(self, gallery, url):
         return Answerer(gallery, generator=Generator(GeneratorSettings(url=url, model="local", timeout=2.0)))

@@ -6,11 +6,12 @@ import json
 import subprocess
 
 from conftest import DATA, clean_env, newsqa_command
-from qa.conversation import FollowupRewriter, earlier_exchanges, people, places, resolve, topic
+from qa.conversation import FollowupRewriter, earlier_exchanges, not_new, people, places, resolve, topic
 from qa.evaluate import load_conversations
 
 DEV = DATA / "conversations_dev.jsonl"
 DEV2 = DATA / "conversations_dev2.jsonl"  # written for the second pass on #15
+DEV3 = DATA / "conversations_dev3.jsonl"  # written for the third pass, before tuning on it
 HELDOUT = DATA / "conversations_heldout.jsonl"
 
 
@@ -105,6 +106,18 @@ class TestRewriter:
         assert resolve("他们需要在履新多久内提交履职报告？", "宁波有多少名新任“一把手”向市委递交了报告？", None) == \
             "宁波的新任“一把手”需要在履新多久内提交履职报告？"
 
+    def test_asked_when_of_a_place_the_topic_is_what_follows(self):
+        previous = "浙江从哪一年起试点建设特色产业工程师协同创新中心？"
+        assert topic(previous) == "浙江试点建设特色产业工程师协同创新中心"
+        assert resolve("一共建了几家？", previous, "2020年") == "浙江试点建设特色产业工程师协同创新中心一共建了几家？"
+        # after 多少 what is counted is what was asked, not what the conversation is about
+        assert topic("浙江优化设置了多少个网格？") == "浙江"
+
+    def test_nouns_pointed_back_to_or_naming_the_answer_kind_are_not_new(self):
+        assert not_new("这些数据是哪里统计的？") == {"数据"}
+        assert not_new("这个消息是从哪个部门获悉的？") == {"消息", "部门"}
+        assert not_new("这个中心有多少工作人员？") == {"中心"}  # 多少工作人员: an answer repeats it
+
     def test_these_years_is_a_time_not_a_pointer(self):
         question = "这些年全省新发展了多少名团员？"
         assert resolve(question, "打造了多少个党建联建实践案例？", None) == question
@@ -135,13 +148,17 @@ class TestConversationSets:
     def test_dev_floors(self, gallery_index_dir):
         """Measured 2026-12-01 on the gallery (2-core x86_64), after the second pass: conversations_dev
         follow-up hit 0.967 (29/30), abstention 1.0 (8/8); conversations_dev2 follow-up hit 0.968
-        (30/31), abstention 1.0 (13/13); first turns 1.0 (40/40)."""
-        for questions, hit, abstention in ((DEV, 0.93, 0.87), (DEV2, 0.93, 0.92)):
+        (30/31), abstention 1.0 (13/13); first turns 1.0 (40/40). Third pass (2026-12-01):
+        conversations_dev3 follow-up hit 0.969 (31/32), abstention 0.9 (9/10), first turns 0.875
+        (14/16: two answers stand only in a 副题, which is not indexed as a paragraph); dev and dev2
+        unchanged."""
+        for questions, hit, abstention, first in ((DEV, 0.93, 0.87, 0.95), (DEV2, 0.93, 0.92, 0.95),
+                                                  (DEV3, 0.93, 0.8, 0.85)):
             report = _eval(gallery_index_dir, questions)
             misses = json.dumps(report["misses"], ensure_ascii=False)[:3000]
             assert report["followups"]["hit_rate"] >= hit, misses
             assert report["followups"]["abstention"] >= abstention, misses
-            assert report["first_turns"]["hit_rate"] >= 0.95, misses
+            assert report["first_turns"]["hit_rate"] >= first, misses
 
     def test_heldout_floors(self, gallery_index_dir):
         """Measured once per pass, after the rewriter was settled on the dev sets. First pass
