@@ -187,13 +187,14 @@ class Answerer:
         known = not_new(question)
         new = [t for t in (key_terms(elliptical)[0] if elliptical else key_terms(question)[2])
                if t not in conversation and t not in known and len(t) >= 2]
-        if new and coverage(new, sentence, partial=False) < 0.5:
+        def covers(text: str) -> bool:  # whole words only: 县级 is not in "市级…县(市、区)"
+            return coverage(new, text, partial=False) >= 0.5
+
+        if new and not covers(sentence):
             # The reader's sentence is about something else: another retrieved sentence about it may answer.
             found = self.retriever.run(query, k=20, **filters)
-            other = self._answer_without(query, found, sentence, keep=lambda text: coverage(new, text, partial=False) >= 0.5,
-                                         names_checked=True)
-            if other is None or other["answer"] is None or \
-                    coverage(new, _CITATION.sub("", other["answer"]), partial=False) < 0.5:
+            other = self._answer_without(query, found, sentence, keep=covers, names_checked=True)
+            if other is None or other["answer"] is None or not covers(_CITATION.sub("", other["answer"])):
                 return _abstain(query, f"回答的句子没有提到“{'、'.join(new)}”，无法回答")
             return other
         given = normalize(rewrite["previous_answer"] or "")
