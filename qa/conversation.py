@@ -226,9 +226,11 @@ def _counted(question: str) -> str:
             while j < len(pairs) and pairs[j][1] in ("q", "m") and len(pairs[j][0]) == 1:
                 j += 1
             out, quoted = "", False
-            for w, f in pairs[j:]:
+            for k, (w, f) in enumerate(pairs[j:], j):
                 quoted = (quoted or w in "“《") and w not in "”》"
-                if not (quoted or w in "”》" or f.startswith(("n", "j", "b"))):
+                # A verb between two nouns is part of the name (协同/创新/中心).
+                inner = f.startswith("v") and out and k + 1 < len(pairs) and pairs[k + 1][1].startswith(("n", "j"))
+                if not (quoted or inner or w in "”》" or f.startswith(("n", "j", "b"))):
                     break
                 out += w
             return out
@@ -424,6 +426,11 @@ def resolve(question: str, previous: str, answer: str | None, settings: Rewriter
     if not own and len(normalize(text)) <= settings.short_followup_chars:
         # Asked of what the conversation is about, as a reader would write it out
         # ("同比增长多少？" → "今年迎峰度夏期间浙江全社会用电最高负荷同比增长多少？").
+        # What the previous question counted is what a follow-up counting nothing is about
+        # ("…建设了多少家特色产业工程师协同创新中心？" then "从哪一年开始试点的？").
+        counted = "" if re.search(r"多少|几", text) else _counted(previous)
+        if carried and counted and counted not in carried:
+            carried = f"{carried}的{counted}"
         return f"{carried}{text}" if carried else f"{text} {about}".strip()
     return text
 

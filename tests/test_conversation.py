@@ -55,6 +55,13 @@ class TestRewriter:
         assert resolve("男子双人三米板呢？", "成都大运会跳水女子双人10米台的冠军是谁？", None) == \
             "成都大运会跳水男子双人三米板的冠军是谁？"
 
+    def test_a_short_follow_up_counting_nothing_is_about_what_was_counted(self):
+        query = resolve("从哪一年开始试点的？", "浙江试点建设了多少家特色产业工程师协同创新中心？", None)
+        assert "特色产业工程师协同创新中心" in query and query.endswith("从哪一年开始试点的？"), query
+        # A follow-up that counts asks of the topic, not of what was counted before.
+        assert resolve("同比增长多少？", "今年迎峰度夏期间浙江全社会用电最高负荷预计达到多少？", None) == \
+            "今年迎峰度夏期间浙江全社会用电最高负荷同比增长多少？"
+
     def test_a_new_place_goes_back_to_the_question_it_fits(self):
         query = resolve("那杭州完成了多少个？", "改造坚持什么理念？ 宁波", None, earlier=("宁波累计完成风貌区建设多少个？",))
         assert query == "杭州累计完成风貌区建设多少个？"
