@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 from qa.conversation import FollowupRewriter, ellipsis_content, people, not_new, places
 from qa.index import NewsIndex
-from qa.question import coverage, key_terms, question_names
+from qa.question import contrasts, coverage, key_terms, missing_unit, question_names
 from qa.read import SpanReader
 from qa.retrieve import HybridRetriever, RetrieverSettings
 from qa.tokens import normalize
@@ -145,14 +145,28 @@ class Answerer:
         if absent:
             return _abstain(query, f"检索到的文章都没有提到“{'、'.join(absent)}”，无法回答")
         readings = self.reader.run(query, [{"title": r.get("title"), "text": r["text"]} for r in top])
-        best = max(range(len(top)), key=lambda i: readings[i]["answerable"])
-        reading = readings[best]
+        ranked = sorted(range(len(top)), key=lambda i: -readings[i]["answerable"])
+        # The surest reading whose sentence fits the question: not about an alternative to what is
+        # asked (女子 for 男子), and giving a count in the unit asked for (多少班: not "15元").
+        refused = None
+        for best in ranked:
+            reading = readings[best]
+            if reading["start"] is None or reading["answerable"] < self.settings.min_confidence:
+                break
+            first, last = answer_sentence(top[best]["text"], reading["start"], reading["end"])
+            misfit = _misfit(query, top[best]["text"][first:last])
+            if misfit is None:
+                break
+            refused = refused or misfit
+        else:
+            return _abstain(query, refused)
+        if refused and (reading["start"] is None or reading["answerable"] < self.settings.min_confidence):
+            return _abstain(query, refused)
         if reading["start"] is None or reading["answerable"] < self.settings.min_confidence:
             title = top[best].get("title") or top[best]["text"][:20]
             return _abstain(query, f"检索到的{len(top)}段文字都没有给出这个问题的答案"
                                    f"（最接近的是《{title}》，阅读模型的把握只有{reading['answerable']:.0%}）")
         passage = top[best]
-        first, last = answer_sentence(passage["text"], reading["start"], reading["end"])
         citations = [dict(passage, highlight=[first, last], answer_highlight=[reading["start"], reading["end"]])]
         # The other retrieved passages follow as further sources, without highlight.
         citations += [dict(r, highlight=None, answer_highlight=None) for i, r in enumerate(results) if i != best]
@@ -198,7 +212,9 @@ class Answerer:
                 return _abstain(query, f"回答的句子没有提到“{'、'.join(new)}”，无法回答")
             return other
         given = normalize(rewrite["previous_answer"] or "")
-        if not given or normalize(sentence) not in given:
+        if not given or normalize(sentence) not in given or new:
+            # A sentence given before that also names what the follow-up newly asks about (同比 after
+            # "累计用电量是多少？") answers it: the reader's spans cannot tell, for they may both be wrong.
             return result
         # The same sentence may hold a new answer ("提前了几天？" after "哪天？"): a repeat is the span
         # the reader gives for the previous question too.
@@ -278,6 +294,17 @@ def _mentions(name: str, result: dict, article: str) -> bool:
     # "浙江、福建、广东等14个省级电网" gives a figure for the list, not for 福建.
     alone = re.sub(rf"(?:、{re.escape(name)}|{re.escape(name)}(?=、))", "", own)
     return name in alone or article.count(name) >= _ABOUT
+
+
+def _misfit(question: str, sentence: str) -> str | None:
+    """Why an answer sentence does not answer the question (see ``contrasts``, ``missing_unit``), or None."""
+    other = contrasts(question, sentence)
+    if other:
+        return f"检索到的句子说的是{'、'.join(g for _, g in other)}，不是{'、'.join(a for a, _ in other)}，无法回答"
+    unit = missing_unit(question, sentence)
+    if unit:
+        return f"检索到的句子没有给出多少{unit}，无法回答"
+    return None
 
 
 def _abstain(query: str, reason: str) -> dict:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from qa.tokens import QUESTION_WORDS, normalize
+from qa.tokens import QUESTION_WORDS, jieba_segmenter, normalize
 
 # Question words, cut out before segmenting so jieba does not glue them to a neighbour ("多大面积" → 多/大面积).
 INTERROGATIVE = re.compile(r"多大|多少|多长时间|多长|多久|多高|多远|多重|几[个名家项次回人件位天年种类条座所批户届轮倍成岁]?|哪一天|哪一年|哪天|哪年|"
@@ -75,3 +75,67 @@ def _name(word: str, jieba) -> str:
     if word[0] in _PREPOSITIONS and len(word) >= 3 and word[1:] in jieba.dt.FREQ:
         return word[1:]
     return word
+
+
+# Alternatives a question picks one of: a text that names only another of the same set is about
+# something else (男子 asked, 女子 given; 去年 asked, 今年以来 given).
+_ALTERNATIVES = (("男子", "女子"), ("男性", "女性"), ("单人", "双人"), ("单打", "双打"), ("进口", "出口"),
+                 ("城镇", "农村"), ("上半年", "下半年"), ("今年", "去年", "明年", "前年"), ("省级", "市级", "县级"),
+                 ("国内", "国外"), ("金牌", "银牌", "铜牌"), ("冠军", "亚军", "季军"), ("小学", "初中", "高中"))
+# A word after these, or before 同期, is what the text compares with ("比去年增长"), not what it is about.
+_COMPARED = frozenset("比 较 同 与 和 于 超过 高于 低于".split())
+
+
+def contrasts(question: str, text: str) -> list[tuple[str, str]]:
+    """Alternatives (see ``_ALTERNATIVES``) the question names one of and the text names only another of.
+
+    Args:
+        question: the question.
+        text: an answer sentence.
+
+    Returns:
+        ``(asked, given)`` pairs, e.g. ``[("男子", "女子"), ("单人", "双人")]``; empty when the text
+        names what is asked or none of its alternatives.
+    """
+    jieba = jieba_segmenter()
+    asked_words = set(jieba.lcut_for_search(normalize(question)))  # 今年 in 今年以来, 男子 in 男子组
+    words = jieba.lcut(normalize(text))
+    named = {part for n, w in enumerate(words)
+             if not (n and words[n - 1] in _COMPARED) and not w.endswith("同期")
+             and not (n + 1 < len(words) and words[n + 1] == "同期")
+             for part in jieba.lcut_for_search(w)}
+    found = []
+    for group in _ALTERNATIVES:
+        asked = [w for w in group if w in asked_words]
+        given = [w for w in group if w in named]
+        if len(asked) == 1 and given and asked[0] not in named:
+            found.append((asked[0], given[0]))
+    return found
+
+
+# The unit of a count a question asks for ("多少班", "几台") and the units an answer may give it in
+# ("三创历史新高" is 几次); 个 and 种 fit anything, so they are left out, as are 第几 and 哪几.
+_UNITS = {"钱": "元", "元": "元", "人": "人|名|位", "名": "名|人|位", "位": "位|名|人", "天": "天|日", "班": "班|趟",
+          "趟": "班|趟", "台": "台", "辆": "辆", "次": "次|回|度|创|连", "年": "年", "岁": "岁", "家": "家", "项": "项", "所": "所",
+          "座": "座", "条": "条", "户": "户", "亩": "亩", "吨": "吨", "公里": "公里|千米", "小时": "小时", "倍": "倍",
+          "套": "套", "件": "件", "架": "架", "艘": "艘", "批": "批", "届": "届", "场": "场", "间": "间"}
+_ASKED_COUNT = re.compile(rf"(?<![第哪])(?:多少|几)({'|'.join(sorted(_UNITS, key=len, reverse=True))})")
+_NUMBER = r"[0-9零一二三四五六七八九十百千万亿两]+(?:\.[0-9]+)?\s*[多余万亿千百]*\s*(?:个)?"
+
+
+def missing_unit(question: str, text: str) -> str | None:
+    """The unit of the count the question asks for ("一天有多少班？": 班) when the text gives no
+    number in it ("单程票价15元" answers no "多少班"); None when it does or none is asked.
+
+    Args:
+        question: the question.
+        text: an answer sentence.
+
+    Returns:
+        The unit as the question writes it, or None.
+    """
+    asked = _ASKED_COUNT.search(normalize(question))
+    if not asked:
+        return None
+    units = _UNITS[asked.group(1)]
+    return None if re.search(rf"{_NUMBER}(?:{units})", normalize(text)) else asked.group(1)

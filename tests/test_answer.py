@@ -7,7 +7,7 @@ import re
 import pytest
 
 from qa.answer import Answerer, split_sentences
-from qa.question import key_terms
+from qa.question import contrasts, key_terms, missing_unit
 from qa.generate import Generator, GeneratorSettings
 from qa.index import NewsIndex
 
@@ -49,6 +49,33 @@ class TestKeyTerms:
     def test_preposition_glued_to_a_place_is_dropped(self):
         _terms, names, _focus = key_terms("从金华坐通勤大巴去衢州要花多少钱？")
         assert names == ["金华", "衢州"]
+
+
+class TestContrasts:
+    def test_an_alternative_named_alone_is_a_contrast(self):
+        sentence = "中国队的奥运冠军张家齐搭档掌敏洁出战女子双人10米台决赛,毫无悬念获得冠军。"
+        assert contrasts("男子单人十米台的冠军是谁？", sentence) == [("男子", "女子"), ("单人", "双人")]
+        assert contrasts("女子双人十米台的冠军是谁？", sentence) == []
+
+    def test_a_year_inside_a_longer_word_counts_and_a_compared_one_does_not(self):
+        assert contrasts("去年全年培训了多少人次？", "今年以来,省市县三级累计培训154.6万人次。") == [("去年", "今年")]
+        assert contrasts("今年粮食产量多少？", "粮食产量达到600万吨,比去年增长3%。") == []
+        assert contrasts("今年粮食产量多少？", "粮食产量达到600万吨,去年同期为500万吨。") == []
+
+
+class TestMissingUnit:
+    def test_a_count_in_another_unit_is_missing(self):
+        assert missing_unit("一天一共有多少班？", "金华至衢州的跨省通勤公交正式开通,单程票价15元,全程约1小时。") == "班"
+        assert missing_unit("这次改造一共花了多少钱？", "累计完成风貌区建设62个,一批老旧街区焕发新颜。") == "钱"
+
+    def test_a_count_in_the_unit_or_a_kin_of_it_is_there(self):
+        assert missing_unit("现在每台补助多少钱？", "补助标准提高到每台20万元") is None
+        assert missing_unit("有多少人参加？", "300余名省管主要领导干部集中5天时间阅读原文原理") is None
+        assert missing_unit("几次创历史新高？", "全国日调度发电量已三创历史新高") is None
+
+    def test_rank_and_which_ask_no_count(self):
+        assert missing_unit("在全国排第几位？", "两项数据都处在全国第4位") is None
+        assert missing_unit("十二字要求是哪几条？", "要围绕“讲政治、重公道、业务精、作风好”") is None
 
 
 class TestSplitSentences:
@@ -165,6 +192,30 @@ class TestFollowupAnswer:
         # 数据 is what the last answer gave; 部门 is the kind of answer asked for, not a word it holds.
         result = _converse(answerer, "前两个月哪类企业贡献了全省进出口的七成以上？", "这些数据是哪里统计的？")
         assert "杭州海关" in (result["answer"] or ""), result
+
+
+    def test_a_sentence_about_an_alternative_is_no_answer(self, answerer):
+        # The article gives the women's synchronised 10 m final only.
+        result = _converse(answerer, "成都大运会跳水女子双人10米台的冠军是谁？", "那男子单人十米台的冠军是谁？")
+        assert result["answer"] is None and "女子" in result["reason"] and "男子" in result["reason"], result
+
+    def test_another_year_than_the_one_asked_is_no_answer(self, answerer):
+        result = _converse(answerer, "今年以来省市县三级累计培训了多少人次？", "那去年全年培训了多少人次？")
+        assert result["answer"] is None and "去年" in result["reason"], result
+
+    def test_a_count_in_another_unit_is_no_answer(self, answerer):
+        result = _converse(answerer, "金华到衢州的跨省通勤公交单程票价多少？", "一天一共有多少班？")
+        assert result["answer"] is None and "班" in result["reason"], result
+
+    def test_a_sentence_given_before_answers_what_it_also_holds(self, answerer):
+        # The reader's span for the 累计用电量 turn is 5.9%, as it is for 同比: the sentence still answers.
+        result = _converse(answerer, "记者专访了浙能集团的哪位负责人？", "他说截至7月27日，7月份浙江全社会累计用电量是多少？",
+                           "同比增长了多少？")
+        assert "同比增长5.9%" in (result["answer"] or ""), result
+
+    def test_what_the_last_question_counted_is_what_a_when_follow_up_is_about(self, answerer):
+        result = _converse(answerer, "浙江试点建设了多少家特色产业工程师协同创新中心？", "从哪一年开始试点的？")
+        assert "2020年" in (result["answer"] or ""), result
 
 
 class TestGenerativeAnswer:
