@@ -9,6 +9,7 @@ from dataclasses import dataclass
 
 from qa.conversation import FollowupRewriter, ellipsis_content, people, not_new, places
 from qa.index import NewsIndex
+from qa.parse import SUBTITLE_SECTION
 from qa.question import contrasts, coverage, key_terms, missing_unit, question_names
 from qa.read import SpanReader
 from qa.retrieve import HybridRetriever, RetrieverSettings
@@ -154,7 +155,7 @@ class Answerer:
             if reading["start"] is None or reading["answerable"] < self.settings.min_confidence:
                 break
             first, last = answer_sentence(top[best]["text"], reading["start"], reading["end"])
-            misfit = _misfit(query, top[best]["text"][first:last])
+            misfit = _misfit(query, top[best]["text"][first:last], top[best].get("section") == SUBTITLE_SECTION)
             if misfit is None:
                 break
             refused = refused or misfit
@@ -296,8 +297,16 @@ def _mentions(name: str, result: dict, article: str) -> bool:
     return name in alone or article.count(name) >= _ABOUT
 
 
-def _misfit(question: str, sentence: str) -> str | None:
-    """Why an answer sentence does not answer the question (see ``contrasts``, ``missing_unit``), or None."""
+def _misfit(question: str, sentence: str, alone: bool = False) -> str | None:
+    """Why an answer sentence does not answer the question (see ``contrasts``, ``missing_unit``), or None.
+    ``alone``: the sentence stands without a paragraph around it (a 副题), so it must itself name
+    the people and bodies the question names and most of what it asks about (not the paper's own
+    province: "全省" is 浙江)."""
+    if alone:
+        focus = key_terms(question)[2]
+        absent = [n for n in question_names(question, ("nr", "nt")) if n not in normalize(sentence)]
+        if absent or (focus and coverage(focus, sentence, partial=False) < 0.5):
+            return f"检索到的副题没有提到“{'、'.join(absent or focus)}”，无法回答"
     other = contrasts(question, sentence)
     if other:
         return f"检索到的句子说的是{'、'.join(g for _, g in other)}，不是{'、'.join(a for a, _ in other)}，无法回答"

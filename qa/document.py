@@ -21,7 +21,7 @@ class Paragraph:
     spans: list[tuple[int, int]] = field(default_factory=list)
     section: str | None = None  # the section heading (小标题) the paragraph sits under
     truncated: bool = False  # the page cut it off and it never continues
-    kind: str = "body"  # "body", or "caption" for a photo caption (searchable and cited like body text)
+    kind: str = "body"  # "body", "caption" (a photo caption) or "subtitle" (副题): all searchable and cited
     credit: str | None = None  # a caption's photo credit ("本报记者 X 摄", "…供图"): its byline, not its text
 
     def to_dict(self) -> dict:
@@ -41,9 +41,16 @@ class Article:
     sections: list[str] = field(default_factory=list)
     captions: list[str] = field(default_factory=list)  # photo captions and credits, as text
     paragraphs: list[Paragraph] = field(default_factory=list)
-    # The captions again as paragraphs (kind "caption", with offsets and credit), so that they
-    # are indexed and cited like body text; ``paragraphs`` stays body text only.
+    # The captions again as paragraphs (kind "caption", with offsets and credit), and the subtitle
+    # (kind "subtitle"), so that they are indexed and cited like body text; ``paragraphs`` stays
+    # body text only.
     figures: list[Paragraph] = field(default_factory=list)
+    subtitle_paragraph: Paragraph | None = None
+
+    @property
+    def indexed(self) -> list[Paragraph]:
+        """What is indexed of the article, in citation order: body, captions, then the subtitle."""
+        return self.paragraphs + self.figures + ([self.subtitle_paragraph] if self.subtitle_paragraph else [])
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -71,5 +78,5 @@ class Issue:
 
     @property
     def paragraphs(self) -> list[Paragraph]:
-        """Every indexed paragraph: each article's body paragraphs, then its photo captions."""
-        return [p for a in self.articles for p in a.paragraphs + a.figures]
+        """Every indexed paragraph: each article's body paragraphs, its photo captions, its subtitle."""
+        return [p for a in self.articles for p in a.indexed]

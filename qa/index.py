@@ -790,9 +790,9 @@ def issue_records(issue: Issue, key: str) -> dict:
             "kicker": art.kicker, "subtitle": art.subtitle, "byline": art.byline, "dateline": art.dateline,
             "page": art.page, "sections": list(art.sections), "captions": list(art.captions),
         })
-        # Photo captions are news too: indexed after the body as paragraphs of their article,
-        # filed under the section "图片说明" (qa.parse.CAPTION_SECTION), so no column is needed.
-        for p_ord, par in enumerate(art.paragraphs + art.figures, 1):
+        # Photo captions and the 副题 are news too: indexed after the body as paragraphs of their
+        # article, filed under the sections "图片说明" and "副题" (qa.parse), so no column is needed.
+        for p_ord, par in enumerate(art.indexed, 1):
             position += 1
             paragraphs.append({
                 "paragraph_id": stable_id(key, issue.sha256, "p", position), "issue_id": key,

@@ -28,7 +28,8 @@ Inside an article, a flush or indented short line followed by text (``科技领�
 its lines are captions (``图①、图④：…``) and credits (``…摄``, ``…供图``, ``新华社发``) of the
 article above, or photo news of their own. A caption is kept as text in ``captions`` and as
 a paragraph in ``figures`` (kind ``"caption"``, section ``图片说明``, its credit as ``credit``),
-which is indexed and cited like body text. Page furniture (``版式设计：…``, ``责编：…``,
+which is indexed and cited like body text; so is the subtitle, as ``subtitle_paragraph`` (kind
+``"subtitle"``, section ``副题``: a 副题 often states the news in one line the body never repeats). Page furniture (``版式设计：…``, ``责编：…``,
 ``数据来源：…``, ``更多精彩``) is set aside.
 """
 
@@ -59,6 +60,8 @@ RUN = 3  # paragraphs looked at together when deciding where a paragraph belongs
 MAX_OPEN = 6  # interrupted articles resume nearby: only the latest few stay open
 
 CAPTION_SECTION = "图片说明"  # the section a caption paragraph is filed under, so citations show what it is
+SUBTITLE_SECTION = "副题"  # ... and a subtitle paragraph
+_DASHES = "—-─ \u3000\t"
 
 _CJK = "\u3400-\u9fff\uf900-\ufaff"
 _TERMINAL = "。！？!?…"
@@ -607,9 +610,12 @@ class _Builder:
             texts.append(b.text)
         return "".join(texts)
 
-    def _new_article(self, title: str | None = None, photo: bool = False, **meta) -> Article:
+    def _new_article(self, title: str | None = None, photo: bool = False, subtitle_block: _Block | None = None,
+                     **meta) -> Article:
         self._finish_flow()
         article = Article(title=title, page=self.page, **meta)
+        if subtitle_block is not None:
+            self._add_subtitle(article, subtitle_block)
         self.articles.append(article)
         self.profiles[id(article)] = _bigrams((title or "") + (meta.get("subtitle") or ""))
         if photo:
@@ -675,10 +681,11 @@ class _Builder:
         if title is None or len(title) > TITLE_MAX:
             return 0
         marked = subtitle is None and closed
+        subtitle_block = next((b[x] for x in lines if b[x].text == subtitle), None) if subtitle else None
         byline = None
         for _ in range(2):  # a "——" subtitle and a byline, in either order
             if self._kind(j) == "subtitle" and subtitle is None:
-                subtitle, j = b[j].text, j + 1
+                subtitle, subtitle_block, j = b[j].text, b[j], j + 1
             elif self._kind(j) == "byline" and byline is None:
                 byline, j = b[j].text, j + 1
         follows = b[j] if j < len(b) else None
@@ -692,7 +699,8 @@ class _Builder:
             evidence = follows is not None and (
                 follows.kind in ("body", "caption", "photos", "endnote")
                 or (follows.kind == "heading" and self._kind(j + 1) == "body"))
-        return self._open_headline(i, j, evidence, title, kicker=kicker, subtitle=subtitle, byline=byline)
+        return self._open_headline(i, j, evidence, title, kicker=kicker, subtitle=subtitle, byline=byline,
+                                   subtitle_block=subtitle_block)
 
     def _open_headline(self, i: int, j: int, evidence, title: str, **meta) -> int:
         """Open the article headed by blocks i..j-1 when there is evidence for it (never at the
@@ -726,10 +734,10 @@ class _Builder:
         if b[j].hint in ("section", "masthead") or (b[j].hint is None and len(b[j].text) > TITLE_MAX):
             return 0
         title, j = b[j].text, j + 1
-        subtitle = byline = None
+        subtitle = byline = subtitle_block = None
         for _ in range(2):  # subtitle and byline, in either order
             if self._kind(j) == "subtitle" and subtitle is None:
-                subtitle, j = b[j].text, j + 1
+                subtitle, subtitle_block, j = b[j].text, b[j], j + 1
             elif self._kind(j) == "byline" and byline is None:
                 byline, j = b[j].text, j + 1
         follows = b[j] if j < len(b) else None
@@ -740,9 +748,26 @@ class _Builder:
         if not evidence and (b[i].big_gap or self.current is None or self._kind(i - 1) == "page"):
             evidence = follows is not None and follows.kind in ("body", "heading", "caption") and (
                 follows.kind != "heading" or self._kind(j + 1) == "body")
-        return self._open_headline(i, j, evidence, title, kicker=kicker, subtitle=subtitle, byline=byline)
+        return self._open_headline(i, j, evidence, title, kicker=kicker, subtitle=subtitle, byline=byline,
+                                   subtitle_block=subtitle_block)
 
-    # ---- captions
+    # ---- subtitles and captions
+    def _add_subtitle(self, article: Article, block: _Block) -> None:
+        """Give ``article`` its 副题 as a paragraph too, indexed and cited like body text: a
+        subtitle often states the news in one line ("——前两月全省进出口同比增长8.2%") that the
+        body never repeats. The leading dashes are left out of its text and spans."""
+        skip = len(block.text) - len(block.text.lstrip(_DASHES))
+        spans = []
+        for start, end in block.spans:
+            cut = min(skip, end - start)
+            skip -= cut
+            if start + cut < end:
+                spans.append((start + cut, end))
+        text = "".join(self.text[s:e] for s, e in spans) if self.text is not None else block.text.lstrip(_DASHES)
+        if spans and text.strip():
+            article.subtitle_paragraph = Paragraph(text, spans[0][0], spans[-1][1], spans, section=SUBTITLE_SECTION,
+                                                   kind="subtitle")
+
     def _add_caption(self, article: Article, block: _Block) -> None:
         """Give ``article`` a photo caption: as text, and as a paragraph that is indexed and cited.
 

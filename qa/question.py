@@ -123,9 +123,18 @@ _ASKED_COUNT = re.compile(rf"(?<![第哪])(?:多少|几)({'|'.join(sorted(_UNITS
 _NUMBER = r"[0-9零一二三四五六七八九十百千万亿两]+(?:\.[0-9]+)?\s*[多余万亿千百]*\s*(?:个)?"
 
 
+# "增长多少？" with no unit asks for a rate: a sentence giving only amounts ("总值达到8000亿元,其中出口增长较快") gives none.
+_CHANGE = "增长|增幅|增速|下降|降幅|提高|提升|降低|上涨|下跌|减少"
+_ASKED_RATE = re.compile(rf"(?:{_CHANGE})了?(?:多少|几成)(?![\u3400-\u9fff])")
+# A rate of the change itself, in the same clause ("同比增长5.9%"; not "增长较快,…贡献了七成").
+_RATE = re.compile(rf"(?:{_CHANGE})[^,，。；;]{{0,8}}?(?:[0-9零一二三四五六七八九十两]+(?:\.[0-9]+)?\s*"
+                   rf"(?:%|％|倍|成|个百分点|百分点)|两位数|翻[一两]番)")
+
+
 def missing_unit(question: str, text: str) -> str | None:
     """The unit of the count the question asks for ("一天有多少班？": 班) when the text gives no
-    number in it ("单程票价15元" answers no "多少班"); None when it does or none is asked.
+    number in it ("单程票价15元" answers no "多少班"), or "幅度" for a rate ("增长多少？") the text
+    gives none of; None when it does or none is asked.
 
     Args:
         question: the question.
@@ -136,6 +145,7 @@ def missing_unit(question: str, text: str) -> str | None:
     """
     asked = _ASKED_COUNT.search(normalize(question))
     if not asked:
-        return None
+        rate = _ASKED_RATE.search(normalize(question))
+        return "幅度" if rate and not _RATE.search(normalize(text)) else None
     units = _UNITS[asked.group(1)]
     return None if re.search(rf"{_NUMBER}(?:{units})", normalize(text)) else asked.group(1)

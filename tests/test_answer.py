@@ -73,6 +73,11 @@ class TestMissingUnit:
         assert missing_unit("有多少人参加？", "300余名省管主要领导干部集中5天时间阅读原文原理") is None
         assert missing_unit("几次创历史新高？", "全国日调度发电量已三创历史新高") is None
 
+    def test_a_change_asked_without_a_unit_needs_a_rate(self):
+        assert missing_unit("今年前两个月全省进出口同比增长多少？",
+                            "今年前两个月,全省进出口总值达到8000亿元,其中出口增长较快,民营企业贡献了七成以上。") == "幅度"
+        assert missing_unit("同比增长了多少？", "7月份浙江全社会累计用电量达575.66亿千瓦时,同比增长5.9%。") is None
+
     def test_rank_and_which_ask_no_count(self):
         assert missing_unit("在全国排第几位？", "两项数据都处在全国第4位") is None
         assert missing_unit("十二字要求是哪几条？", "要围绕“讲政治、重公道、业务精、作风好”") is None
@@ -93,6 +98,17 @@ class TestAnswerer:
         start, end = first["highlight"]
         assert first["text"][start:end].strip() + "[1]" in result["answer"]
         assert first["paper"] == "zjrb" and first["date"] == "2023-08-01" and first["paragraph"] >= 1
+
+    def test_a_fact_only_the_subtitle_states_is_answered_from_it(self, answerer):
+        # "——前两月全省进出口同比增长8.2%": the body gives the total and no rate.
+        result = answerer.run("今年前两个月全省进出口同比增长多少？")
+        first = result["citations"][0]
+        assert "8.2%" in (result["answer"] or "") and first["section"] == "副题" and first["title"] == "外贸“开门红”成色足", result
+
+    def test_a_subtitle_must_name_who_is_asked_about(self, answerer):
+        # "访浙能集团党委书记、董事长胡仲明" says nothing of 国家电网公司.
+        result = answerer.run("国家电网公司的董事长是谁？")
+        assert result["answer"] is None, result
 
     def test_every_marker_points_at_a_citation(self, answerer):
         for question in ("浙能集团党委书记、董事长是谁？", "5年来全省新发展党员多少名？", "绍兴有几个区（县、市）的企业综合服务中心同时挂牌？"):

@@ -72,5 +72,6 @@ def test_web_page_captions_are_indexed_under_their_article(tmp_path):
     assert top["text"] == "图①、图④：1月17日，山东省临沂市沂南县竹泉村的村民在新建的文化广场上跳舞。"
     assert (top["section"], top["title"]) == (CAPTION_SECTION, "乡村振兴绘就和美新画卷")
     assert "摄" not in top["text"]  # the credit "本报记者  赵益普  周之然摄" is not caption text
-    # Eleven body paragraphs and two captions: the page furniture and the end byline are not indexed.
-    assert stats["paragraphs"] == 13
+    # Eleven body paragraphs, two captions and one 副题 ("全年软件业务收入突破12万亿元"): the page
+    # furniture and the end byline are not indexed.
+    assert stats["paragraphs"] == 14

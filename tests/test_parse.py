@@ -751,7 +751,11 @@ class TestReportsUnderOneHeading:
 
     def test_structure(self, reports):
         check_structure(reports)
-        assert [p.text for p in reports.paragraphs] == body_lines(DATA / "web-reports-2023-10-22.txt")
+        assert [p.text for p in reports.paragraphs if p.kind == "body"] == body_lines(DATA / "web-reports-2023-10-22.txt")
+        # Each 副题 is indexed too, without its dashes.
+        subtitles = [a.subtitle for a in reports.articles if a.subtitle]
+        assert subtitles and [p.text for p in reports.paragraphs if p.kind == "subtitle"] == \
+            [t.lstrip("—- \u3000") for t in subtitles]
 
 
 @pytest.fixture(scope="module")
