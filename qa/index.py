@@ -303,7 +303,9 @@ class NewsIndex:
                 if any(k == key for _, _, k, _ in batch):  # the same paper and date twice: write the first first
                     flush()
                 old = store.issue_row(self.db, key)
-                if old and old["sha256"] == issue.sha256 and issue.paper_name in (None, old["paper_name"]):
+                # The same file parsed into other paragraphs (a newer parser: 副题 indexed) is replaced.
+                if old and old["sha256"] == issue.sha256 and issue.paper_name in (None, old["paper_name"]) \
+                        and old["paragraphs"] == len(issue.paragraphs):
                     results[n] = AddResult(key, "unchanged", old["paragraphs"], old["articles"], 0, issue.source)
                     continue
                 batch.append((n, issue, key, old))

@@ -451,7 +451,8 @@ class MilvusStore:
         for issue in issues:
             key = issue_key(issue)
             old = self._current([key]).get(key)
-            if old and old["sha256"] == issue.sha256 and (issue.paper_name or "") in ("", old["paper_name"]):
+            if old and old["sha256"] == issue.sha256 and (issue.paper_name or "") in ("", old["paper_name"]) \
+                    and old["paragraphs"] == len(issue.paragraphs):  # else parsed anew by a newer parser
                 self._drop_older(key, old["generation"])  # what a writer killed after its commit left
                 results.append(AddResult(key, "unchanged", old["paragraphs"], old["articles"], 0, issue.source))
                 continue

@@ -7,6 +7,7 @@ import os
 import queue
 import random
 import shutil
+import sqlite3
 import subprocess
 import sys
 import threading
@@ -16,6 +17,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from conftest import copy_index
 from qa.errors import IndexMismatchError, InputError
 from qa.index import DB_NAME, NewsIndex, check_date, issue_key, stable_id
 from qa.parse import parse_issue
@@ -103,6 +105,17 @@ class TestNewsIndex:
         result = index_copy.add(SAMPLE)
         assert result.status == "unchanged" and result.embedded == 0
         assert index_copy.stats()["vector_file"] == before
+
+    def test_the_same_file_parsed_into_other_paragraphs_is_replaced(self, sample_index, tmp_path):
+        """An index written by an older parser (no 副题 paragraphs) is brought up to date by indexing
+        the same file again; the stored count stands for what that parser made of it."""
+        directory = copy_index(sample_index, tmp_path / "older")
+        with sqlite3.connect(directory / DB_NAME) as db:
+            db.execute("UPDATE issues SET paragraphs = paragraphs - 1")
+        with NewsIndex(directory) as index:
+            result = index.add(SAMPLE)
+            assert result.status == "replaced" and result.embedded == 0  # the same paragraphs reuse vectors
+            assert index.stats()["paragraphs"] == len(parse_issue(SAMPLE).paragraphs) == result.paragraphs
 
     def test_corrected_file_replaces_exactly_that_issue(self, index_copy, tmp_path):
         other = index_copy.add(_variant(tmp_path, "2023-08-02"))
