@@ -155,7 +155,8 @@ class Answerer:
             if reading["start"] is None or reading["answerable"] < self.settings.min_confidence:
                 break
             first, last = answer_sentence(top[best]["text"], reading["start"], reading["end"])
-            misfit = _misfit(query, top[best]["text"][first:last], top[best].get("section") == SUBTITLE_SECTION)
+            misfit = _misfit(query, top[best]["text"][first:last], top[best].get("section") == SUBTITLE_SECTION,
+                             reading["answer"])
             if misfit is None:
                 break
             refused = refused or misfit
@@ -297,11 +298,17 @@ def _mentions(name: str, result: dict, article: str) -> bool:
     return name in alone or article.count(name) >= _ABOUT
 
 
-def _misfit(question: str, sentence: str, alone: bool = False) -> str | None:
+_ASKS_WHERE = re.compile(r"哪里|哪儿|什么地方")
+
+
+def _misfit(question: str, sentence: str, alone: bool = False, span: str = "") -> str | None:
     """Why an answer sentence does not answer the question (see ``contrasts``, ``missing_unit``), or None.
     ``alone``: the sentence stands without a paragraph around it (a 副题), so it must itself name
     the people and bodies the question names and most of what it asks about (not the paper's own
-    province: "全省" is 浙江)."""
+    province: "全省" is 浙江). ``span``: the reader's answer, which must not be a person's name
+    where a place is asked ("她是哪里人？": not 张家齐)."""
+    if span and _ASKS_WHERE.search(question) and people(span) and not places(span):
+        return f"读到的答案“{span}”是人名，不是地方，无法回答"
     if alone:
         focus = key_terms(question)[2]
         absent = [n for n in question_names(question, ("nr", "nt")) if n not in normalize(sentence)]

@@ -26,7 +26,9 @@ _ASKS_WHEN = re.compile(r"哪一年|哪年|哪一天|哪天|什么时候")
 _ASKS_PLACE = re.compile(r"哪里|哪儿|在哪|哪个(?:省|市|县|区|镇|乡|村|街道|社区|地方)|哪些地区|什么地方")
 _CITATION = re.compile(r"\[\d+\]")
 # A byline inside an answer ("本报讯(记者王丹静 通讯员勇祖轩)") names reporters, not the people asked about.
-_BYLINE = re.compile(r"[(（][^()（）]*(?:记者|通讯员)[^()（）]*[)）]|(?:本报|特派)?记者\s*\S{2,4}|通讯员\s*\S{2,4}")
+# Credits and datelines name people and places the answer is not about ("本报金华3月4日电").
+_BYLINE = re.compile(r"[(（][^()（）]*(?:记者|通讯员)[^()（）]*[)）]|(?:本报|特派)?记者\s*\S{2,4}|通讯员\s*\S{2,4}|"
+                     r"(?:本报|新华社|中新社)\S{0,8}?\d{1,2}月\d{1,2}日(?:专)?电")
 _RUN_TAGS = ("n", "j", "b", "q", "m", "nz", "eng")
 _NO_ANSWER = ("没有找到答案", "无法回答")
 # jieba tags nouns such as 满意度 or 奥运冠军 as names: words ending so are never taken for one.
@@ -88,14 +90,20 @@ def ellipsis_content(question: str) -> str:
     return ""
 
 
+# Nouns naming the kind of answer asked for, which an answer rarely repeats ("什么名次": 冠军).
+_ANSWER_KINDS = frozenset("名次 排名 成绩 结果 身份 职务 职位 头衔 称号 级别".split())
+
+
 def not_new(question: str) -> set[str]:
     """Nouns of a question that name nothing new to find in an answer: those it points back to
-    with a demonstrative ("这些数据", "这个消息": what the conversation gave) and those after 哪个/哪些,
+    with a demonstrative ("这些数据", "这个消息": what the conversation gave), those after 哪个/哪些,
     naming the kind of answer it asks for ("哪个部门": 省农业农村厅; unlike "多少工作人员" or
-    "什么理念", whose noun an answer repeats)."""
+    "什么理念", whose noun an answer repeats), and the few nouns that only name a kind of answer
+    (名次, 成绩, 职务: ``_ANSWER_KINDS``)."""
     pairs = _cut(question)
     return {w for (d, _), (w, f) in zip(pairs, pairs[1:])
-            if (d in _DEMONSTRATIVE | _POINTERS or d.startswith("哪")) and f.startswith(("n", "vn", "j"))}
+            if (d in _DEMONSTRATIVE | _POINTERS or d.startswith("哪")) and f.startswith(("n", "vn", "j"))} | \
+        {w for w, _ in pairs if w in _ANSWER_KINDS}
 
 
 def _cut(text: str) -> list[tuple[str, str]]:

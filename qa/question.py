@@ -119,6 +119,8 @@ _UNITS = {"钱": "元", "元": "元", "人": "人|名|位", "名": "名|人|位"
           "趟": "班|趟", "台": "台", "辆": "辆", "次": "次|回|度|创|连", "年": "年", "岁": "岁", "家": "家", "项": "项", "所": "所",
           "座": "座", "条": "条", "户": "户", "亩": "亩", "吨": "吨", "公里": "公里|千米", "小时": "小时", "倍": "倍",
           "套": "套", "件": "件", "架": "架", "艘": "艘", "批": "批", "届": "届", "场": "场", "间": "间"}
+# "多少村民", "多少全职工程师": a count of people, given in 人/名/位/户.
+_ASKED_PEOPLE = re.compile(r"(?<![第哪])(?:多少|几)[\u3400-\u9fff]{0,3}(?:民|员|客|生|者|师|工|干部)(?![\u3400-\u9fff])")
 _ASKED_COUNT = re.compile(rf"(?<![第哪])(?:多少|几)({'|'.join(sorted(_UNITS, key=len, reverse=True))})")
 _NUMBER = r"[0-9零一二三四五六七八九十百千万亿两]+(?:\.[0-9]+)?\s*[多余万亿千百]*\s*(?:个)?"
 
@@ -144,6 +146,8 @@ def missing_unit(question: str, text: str) -> str | None:
         The unit as the question writes it, or None.
     """
     asked = _ASKED_COUNT.search(normalize(question))
+    if not asked and _ASKED_PEOPLE.search(normalize(question)):
+        return None if re.search(rf"{_NUMBER}(?:人|名|位|户)", normalize(text)) else "人"
     if not asked:
         rate = _ASKED_RATE.search(normalize(question))
         return "幅度" if rate and not _RATE.search(normalize(text)) else None

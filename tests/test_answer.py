@@ -78,6 +78,10 @@ class TestMissingUnit:
                             "今年前两个月,全省进出口总值达到8000亿元,其中出口增长较快,民营企业贡献了七成以上。") == "幅度"
         assert missing_unit("同比增长了多少？", "7月份浙江全社会累计用电量达575.66亿千瓦时,同比增长5.9%。") is None
 
+    def test_a_count_of_people_is_given_in_people(self):
+        assert missing_unit("那里有多少村民？", "2024年3月以来,这里的农产品线上销售额已突破50万元。") == "人"
+        assert missing_unit("它们已经引进了多少全职工程师？", "目前,已引进全职工程师4277人,解决技术难题1600多个") is None
+
     def test_rank_and_which_ask_no_count(self):
         assert missing_unit("在全国排第几位？", "两项数据都处在全国第4位") is None
         assert missing_unit("十二字要求是哪几条？", "要围绕“讲政治、重公道、业务精、作风好”") is None
@@ -201,8 +205,8 @@ class TestFollowupAnswer:
 
     def test_a_new_thing_no_sentence_gives_is_no_answer(self, answerer):
         result = _converse(answerer, "绍兴市企业综合服务中心是在哪里揭牌成立的？", "同时挂牌的区县中心有几个？",
-                           "这个中心有多少工作人员？")
-        assert result["answer"] is None and "工作人员" in result["reason"], result
+                           "这个中心的办公面积有多大？")
+        assert result["answer"] is None and "面积" in result["reason"], result
 
     def test_what_it_points_back_to_or_asks_the_kind_of_is_not_new(self, answerer):
         # 数据 is what the last answer gave; 部门 is the kind of answer asked for, not a word it holds.
@@ -222,6 +226,14 @@ class TestFollowupAnswer:
     def test_a_count_in_another_unit_is_no_answer(self, answerer):
         result = _converse(answerer, "金华到衢州的跨省通勤公交单程票价多少？", "一天一共有多少班？")
         assert result["answer"] is None and "班" in result["reason"], result
+
+    def test_a_person_is_no_answer_to_where(self, answerer):
+        result = _converse(answerer, "张家齐在女子双人10米台的搭档是谁？", "她是哪里人？")
+        assert result["answer"] is None and "人名" in result["reason"], result
+
+    def test_a_sum_of_money_is_no_count_of_people(self, answerer):
+        result = _converse(answerer, "浦江县新光村的村民在哪里推介农产品？", "那里的线上销售额突破了多少？", "那里有多少村民？")
+        assert result["answer"] is None, result
 
     def test_a_sentence_given_before_answers_what_it_also_holds(self, answerer):
         # The reader's span for the 累计用电量 turn is 5.9%, as it is for 同比: the sentence still answers.

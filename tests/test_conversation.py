@@ -62,6 +62,12 @@ class TestRewriter:
         assert resolve("同比增长多少？", "今年迎峰度夏期间浙江全社会用电最高负荷预计达到多少？", None) == \
             "今年迎峰度夏期间浙江全社会用电最高负荷同比增长多少？"
 
+    def test_there_is_not_the_place_of_the_dateline(self):
+        history = _history("浦江县新光村的村民在哪里推介农产品？",
+                           "本报金华3月4日电 走进浦江县虞宅乡新光村,村民们正在直播间里推介农产品。[1]")
+        query = FollowupRewriter().run("那里的线上销售额突破了多少？", history)["query"]
+        assert "金华" not in query and "线上销售额" in query, query
+
     def test_a_new_place_goes_back_to_the_question_it_fits(self):
         query = resolve("那杭州完成了多少个？", "改造坚持什么理念？ 宁波", None, earlier=("宁波累计完成风貌区建设多少个？",))
         assert query == "杭州累计完成风貌区建设多少个？"
@@ -124,6 +130,7 @@ class TestRewriter:
         assert not_new("这些数据是哪里统计的？") == {"数据"}
         assert not_new("这个消息是从哪个部门获悉的？") == {"消息", "部门"}
         assert not_new("这个中心有多少工作人员？") == {"中心"}  # 多少工作人员: an answer repeats it
+        assert not_new("她们获得了什么名次？") == {"名次"}  # answered by 冠军
 
     def test_these_years_is_a_time_not_a_pointer(self):
         question = "这些年全省新发展了多少名团员？"
