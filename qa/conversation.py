@@ -137,6 +137,11 @@ def _is_name(word: str, flag: str, kinds: tuple[str, ...] = NAMED) -> bool:
     return flag in kinds and len(word) >= 2 and not _NOT_A_NAME.search(word)
 
 
+def without_credits(text: str) -> str:
+    """The text without its bylines, photo credits and datelines, whose names it is not about."""
+    return _BYLINE.sub("", text)
+
+
 def people(text: str) -> list[str]:
     """Person names of a text in order (jieba's person tags; a surname split off is joined back)."""
     out, run = [], ""
@@ -364,7 +369,7 @@ def resolve(question: str, previous: str, answer: str | None, settings: Rewriter
     whole = about.replace(" ", "")
     first = about.split(" ")[0] if about else ""
     carried = _topic_of(previous, earlier)  # what the conversation is about, in its own words
-    answer = _BYLINE.sub("", answer or "")
+    answer = without_credits(answer or "")
     # Several people: those of the answer's last sentence naming any ("黄博文和梁朝辉").
     group = next((p for p in (people(x) for x in reversed(re.split(r"(?<=[。！？；])", answer))) if p), [])
 
@@ -382,6 +387,12 @@ def resolve(question: str, previous: str, answer: str | None, settings: Rewriter
             if given:
                 return given[0]
         return carried or first or (places(previous) or [""])[0]
+
+    def pointed(noun: str) -> str:
+        """What "这个/这些 + noun" stands for: the noun of the conversation's topic."""
+        if carried and noun not in carried:
+            return f"{carried}的{noun}"
+        return carried or (whole if noun in whole else whole + noun)
 
     # The link word apart: jieba reads "那他" as one word.
     lead = _LEAD.match(text)
@@ -403,6 +414,8 @@ def resolve(question: str, previous: str, answer: str | None, settings: Rewriter
         if _QUANTITIES.search(word) and (following.startswith(("年", "天", "月", "日")) or tokens[i + 1][1].startswith("t")
                                         if i + 1 < len(tokens) else False):
             pass  # 这些年, 这两天: a time, no pointer
+        elif word in _POINTERS and following and tokens[i + 1][1].startswith(("n", "vn")):
+            replacement, skip = pointed(following), 2  # "这些人": the people of the topic
         elif _QUANTITIES.search(word):
             replacement = whole
         elif word in _PEOPLE:
@@ -417,8 +430,7 @@ def resolve(question: str, previous: str, answer: str | None, settings: Rewriter
             found = place()
             replacement, skip = (found, 2) if found.endswith(following) else (found + following, 2)
         elif word in _DEMONSTRATIVE and following and tokens[i + 1][1].startswith(("n", "vn")) and word != "此":
-            replacement, skip = (f"{carried}的{following}" if carried and following not in carried
-                                 else carried or (whole if following in whole else whole + following)), 2
+            replacement, skip = pointed(following), 2
         elif word in _THING:
             replacement = whole + "中" if word == "其中" else \
                 place() if _ASKS_PLACE.search(previous) else (carried or whole)

@@ -44,13 +44,16 @@ def key_terms(question: str) -> tuple[list[str], list[str], list[str]]:
 
 def coverage(terms: list[str], text: str, partial: bool = True) -> float:
     """Share of the key terms found in the text; with ``partial``, a term counts half when only half
-    its characters are (else a term counts only whole: 县级 is not in "市级…县(市、区)")."""
+    its characters are (else a term counts only whole: 县级 is not in "市级…县(市、区)", 区县 is in
+    "区(县、市)")."""
     if not terms:
         return 0.0
     norm = normalize(text)
+    # "区(县、市)" lists 区县: the term is there once the brackets and list commas are read past.
+    listed = re.sub(r"[()（）、]", "", norm)
     score = 0.0
     for term in terms:
-        if term in norm:
+        if term in norm or term in listed:
             score += 1.0
         elif partial and len(term) >= 2 and sum(ch in norm for ch in term) / len(term) >= 0.5:
             score += 0.5 * sum(ch in norm for ch in term) / len(term)
@@ -110,6 +113,10 @@ def contrasts(question: str, text: str) -> list[tuple[str, str]]:
         given = [w for w in group if w in named]
         if len(asked) == 1 and given and asked[0] not in named:
             found.append((asked[0], given[0]))
+    # Months are alternatives too: "8月份的用电量" is not given by "7月份…累计用电量".
+    months = [set(re.findall(r"(?<![\d.])(1[0-2]|[1-9])月", normalize(t))) for t in (question, text)]
+    if len(months[0]) == 1 and months[1] and not months[0] & months[1]:
+        found.append((f"{min(months[0])}月", f"{min(months[1])}月"))
     return found
 
 

@@ -7,7 +7,7 @@ import re
 import pytest
 
 from qa.answer import Answerer, split_sentences
-from qa.question import contrasts, key_terms, missing_unit
+from qa.question import contrasts, coverage, key_terms, missing_unit
 from qa.generate import Generator, GeneratorSettings
 from qa.index import NewsIndex
 
@@ -61,6 +61,18 @@ class TestContrasts:
         assert contrasts("去年全年培训了多少人次？", "今年以来,省市县三级累计培训154.6万人次。") == [("去年", "今年")]
         assert contrasts("今年粮食产量多少？", "粮食产量达到600万吨,比去年增长3%。") == []
         assert contrasts("今年粮食产量多少？", "粮食产量达到600万吨,去年同期为500万吨。") == []
+
+
+    def test_another_month_is_a_contrast(self):
+        sentence = "截至7月27日,7月份浙江全社会累计用电量达575.66亿千瓦时,同比增长5.9%。"
+        assert contrasts("那8月份的用电量呢？", sentence) == [("8月", "7月")]
+        assert contrasts("7月份的用电量是多少？", sentence) == []
+
+
+class TestCoverage:
+    def test_a_term_listed_in_brackets_is_there_and_a_split_one_is_not(self):
+        assert coverage(["区县"], "绍兴6个区(县、市)的企业综合服务中心也同时挂牌", partial=False) == 1.0
+        assert coverage(["县级"], "具有县(市、区)党政领导班子成员经历的占71.4%;市级", partial=False) == 0.0
 
 
 class TestMissingUnit:
@@ -227,9 +239,18 @@ class TestFollowupAnswer:
         result = _converse(answerer, "金华到衢州的跨省通勤公交单程票价多少？", "一天一共有多少班？")
         assert result["answer"] is None and "班" in result["reason"], result
 
-    def test_a_person_is_no_answer_to_where(self, answerer):
-        result = _converse(answerer, "张家齐在女子双人10米台的搭档是谁？", "她是哪里人？")
-        assert result["answer"] is None and "人名" in result["reason"], result
+    def test_another_month_than_the_follow_up_asks_is_no_answer(self, answerer):
+        result = _converse(answerer, "浙能集团的董事长是谁？", "他说7月份浙江全社会用电量累计有多少？", "那8月份的用电量呢？")
+        assert result["answer"] is None and "8月" in result["reason"], result
+
+    def test_a_sentence_about_other_people_is_no_answer_in_a_conversation(self, answerer):
+        result = _converse(answerer, "男子双人三米板的冠军是谁？", "张家齐和掌敏洁得了多少分？")
+        assert result["answer"] is None and "黄博文" in result["reason"], result
+
+    def test_an_article_that_never_names_the_person_is_no_answer(self, answerer):
+        # 杨洪波 is in the 宁波 article; "张阿姨今年78岁" is in the one about lifts.
+        result = answerer.run("杨洪波今年多大年纪？")
+        assert result["answer"] is None and "杨洪波" in result["reason"], result
 
     def test_a_sum_of_money_is_no_count_of_people(self, answerer):
         result = _converse(answerer, "浦江县新光村的村民在哪里推介农产品？", "那里的线上销售额突破了多少？", "那里有多少村民？")

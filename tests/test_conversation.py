@@ -62,6 +62,10 @@ class TestRewriter:
         assert resolve("同比增长多少？", "今年迎峰度夏期间浙江全社会用电最高负荷预计达到多少？", None) == \
             "今年迎峰度夏期间浙江全社会用电最高负荷同比增长多少？"
 
+    def test_these_and_a_noun_are_that_noun_of_the_topic(self):
+        query = resolve("这些人平均每月多挣多少？", "全省的共富工坊一共带动了多少人就业？", None)
+        assert query.startswith("全省的共富工坊") and query.endswith("的人平均每月多挣多少？"), query
+
     def test_there_is_not_the_place_of_the_dateline(self):
         history = _history("浦江县新光村的村民在哪里推介农产品？",
                            "本报金华3月4日电 走进浦江县虞宅乡新光村,村民们正在直播间里推介农产品。[1]")
