@@ -430,7 +430,9 @@ def resolve(question: str, previous: str, answer: str | None, settings: Rewriter
             found = place()
             replacement, skip = (found, 2) if found.endswith(following) else (found + following, 2)
         elif word in _DEMONSTRATIVE and following and tokens[i + 1][1].startswith(("n", "vn")) and word != "此":
-            replacement, skip = pointed(following), 2
+            # "和睦新村那个楼道": the question names whose it is; else the topic's.
+            named_before = any(_is_name(w, f) for w, f in tokens[:i])
+            replacement, skip = (following if named_before else pointed(following)), 2
         elif word in _THING:
             replacement = whole + "中" if word == "其中" else \
                 place() if _ASKS_PLACE.search(previous) else (carried or whole)

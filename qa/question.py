@@ -13,7 +13,7 @@ INTERROGATIVE = re.compile(r"多大|多少|多长时间|多长|多久|多高|多
 NAMED = ("ns", "nr", "nt")
 _PREPOSITIONS = frozenset("从在到给向对把被和与跟往于")
 _FOCUS = ("n", "nz", "j", "vn", "eng", "b", "nrt", "nw")
-_GENERIC = frozenset("一共 总共 名字 时间 情况 问题 方面 工作 内容 原因 目的 数量 总数 人数 名称 地方 东西 办法 措施 人 事".split())
+_GENERIC = frozenset("一共 总共 名字 时间 情况 问题 方面 工作 内容 原因 目的 数量 总数 人数 名称 地方 东西 办法 措施 人 人家 事".split())
 
 
 def key_terms(question: str) -> tuple[list[str], list[str], list[str]]:
@@ -83,8 +83,25 @@ def _name(word: str, jieba) -> str:
 # Alternatives a question picks one of: a text that names only another of the same set is about
 # something else (男子 asked, 女子 given; 去年 asked, 今年以来 given).
 _ALTERNATIVES = (("男子", "女子"), ("男性", "女性"), ("单人", "双人"), ("单打", "双打"), ("进口", "出口"),
-                 ("城镇", "农村"), ("上半年", "下半年"), ("今年", "去年", "明年", "前年"), ("省级", "市级", "县级"),
+                 ("城镇", "农村"), ("今年", "去年", "明年", "前年"),
                  ("国内", "国外"), ("金牌", "银牌", "铜牌"), ("冠军", "亚军", "季军"), ("小学", "初中", "高中"))
+# Alternatives written in several ways, found as text: the parts of a year (a month, a quarter, a
+# half, the first months) and the levels of government. Each pattern gives the label it stands for.
+_SPANS = (
+    ("period", re.compile(r"上半年"), lambda m: "上半年"),
+    ("period", re.compile(r"下半年"), lambda m: "下半年"),
+    ("period", re.compile(r"前([一二三1-3])季度"), lambda m: f"前{_digit(m.group(1))}季度"),
+    ("period", re.compile(r"第?([一二三四1-4])季度"), lambda m: f"{_digit(m.group(1))}季度"),
+    ("period", re.compile(r"前([两二三四五六七八九十]|1[0-2]|[2-9])个?月"), lambda m: f"前{_digit(m.group(1))}月"),
+    ("period", re.compile(r"(?<![\d.])1(?:-|—|至|到)(1[0-2]|[2-9])月"), lambda m: f"前{m.group(1)}月"),
+    ("period", re.compile(r"(?<![\d.\-—至到])(1[0-2]|[1-9])月"), lambda m: f"{m.group(1)}月"),
+    ("level", re.compile(r"省级|省管"), lambda m: "省级"),
+    ("level", re.compile(r"市级|设区市"), lambda m: "市级"),
+    ("level", re.compile(r"县级"), lambda m: "县级"),
+)
+_NUMERALS = {"一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9, "十": 10}
+# Text after these compares with what follows ("较一季度增长"), it is not what the text is about.
+_COMPARING = re.compile(r"(?:比|较|与|同比|环比|超过|高于|低于)$")
 # A word after these, or before 同期, is what the text compares with ("比去年增长"), not what it is about.
 _COMPARED = frozenset("比 较 同 与 和 于 超过 高于 低于".split())
 
@@ -113,10 +130,31 @@ def contrasts(question: str, text: str) -> list[tuple[str, str]]:
         given = [w for w in group if w in named]
         if len(asked) == 1 and given and asked[0] not in named:
             found.append((asked[0], given[0]))
-    # Months are alternatives too: "8月份的用电量" is not given by "7月份…累计用电量".
-    months = [set(re.findall(r"(?<![\d.])(1[0-2]|[1-9])月", normalize(t))) for t in (question, text)]
-    if len(months[0]) == 1 and months[1] and not months[0] & months[1]:
-        found.append((f"{min(months[0])}月", f"{min(months[1])}月"))
+    # "8月份的用电量" is not given by "7月份…", "一季度" not by "上半年…", "县级" not by "设区市…".
+    asked_spans, given_spans = _spans(normalize(question)), _spans(normalize(text))
+    for kind, asked in asked_spans.items():
+        given = given_spans.get(kind, set())
+        if len(asked) == 1 and given and not asked & given:
+            found.append((min(asked), min(given)))
+    return found
+
+
+def _digit(numeral: str) -> int:
+    return int(numeral) if numeral.isdigit() else _NUMERALS[numeral]
+
+
+def _spans(text: str) -> dict[str, set[str]]:
+    """The labels of ``_SPANS`` a text names, by kind; each stretch of text counts once, for the
+    first pattern that takes it ("前两个月" is not also 2月), and none compared with ("较上半年")."""
+    found: dict[str, set[str]] = {}
+    taken = [False] * len(text)
+    for kind, pattern, label in _SPANS:
+        for m in pattern.finditer(text):
+            if any(taken[m.start():m.end()]):
+                continue
+            taken[m.start():m.end()] = [True] * (m.end() - m.start())
+            if not _COMPARING.search(text[max(0, m.start() - 2):m.start()]):
+                found.setdefault(kind, set()).add(label(m))
     return found
 
 

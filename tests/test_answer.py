@@ -69,6 +69,17 @@ class TestContrasts:
         assert contrasts("7月份的用电量是多少？", sentence) == []
 
 
+    def test_parts_of_a_year_and_levels_are_alternatives_however_written(self):
+        assert contrasts("那今年上半年全省用电量是多少？", "截至7月27日,7月份浙江全社会累计用电量达575.66亿千瓦时。") == \
+            [("上半年", "7月")]
+        assert contrasts("那一季度给企业兑付了多少资金？", "今年上半年已为超过8万家次企业兑付资金37.8亿元。") == \
+            [("1季度", "上半年")]
+        assert contrasts("县级党政正职里，有下一级正职经历的占多少？", "目前设区市党政正职中具有下一级党政正职经历的占58.8%") == \
+            [("县级", "市级")]
+        assert contrasts("今年前两个月全省进出口同比增长多少？", "前两月全省进出口同比增长8.2%") == []
+        assert contrasts("三季度增长多少？", "三季度GDP较二季度增长5%") == []
+
+
 class TestCoverage:
     def test_a_term_listed_in_brackets_is_there_and_a_split_one_is_not(self):
         assert coverage(["区县"], "绍兴6个区(县、市)的企业综合服务中心也同时挂牌", partial=False) == 1.0

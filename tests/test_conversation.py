@@ -66,6 +66,10 @@ class TestRewriter:
         query = resolve("这些人平均每月多挣多少？", "全省的共富工坊一共带动了多少人就业？", None)
         assert query.startswith("全省的共富工坊") and query.endswith("的人平均每月多挣多少？"), query
 
+    def test_that_noun_of_a_place_the_question_names_is_left_alone(self):
+        query = resolve("和睦新村那个楼道最后有几户人家同意装电梯？", "杭州今年计划新增加装多少台电梯？", None)
+        assert query == "和睦新村楼道最后有几户人家同意装电梯？", query
+
     def test_there_is_not_the_place_of_the_dateline(self):
         history = _history("浦江县新光村的村民在哪里推介农产品？",
                            "本报金华3月4日电 走进浦江县虞宅乡新光村,村民们正在直播间里推介农产品。[1]")
