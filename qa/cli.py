@@ -229,6 +229,7 @@ def cmd_stats(args) -> int:
 
 
 def cmd_search(args) -> int:
+    from qa.parse import paragraph_label
     from qa.retrieve import HybridRetriever
 
     index = _open_store(args, model=args.model, readonly=True)
@@ -240,7 +241,8 @@ def cmd_search(args) -> int:
     if not results:
         print("no results")
     for r in results:
-        print(f"[{r['rank']}] {r['score']:.4f}  {r['paper_name']} {r['date']} 《{r['title'] or '无标题'}》 第{r['paragraph']}段")
+        print(f"[{r['rank']}] {r['score']:.4f}  {r['paper_name']} {r['date']} 《{r['title'] or '无标题'}》 "
+              f"{paragraph_label(r['paragraph'], r.get('section'))}")
         print(f"    {r['text'][:160]}")
     return 0
 
@@ -248,6 +250,7 @@ def cmd_search(args) -> int:
 def cmd_ask(args) -> int:
     from qa.answer import Answerer
     from qa.generate import generator_from_env
+    from qa.parse import paragraph_label
 
     index = _open_store(args, model=args.model, readonly=True)
     result = Answerer(index, generator=generator_from_env()).run(args.question, k=args.k, date_from=args.date_from,
@@ -259,7 +262,7 @@ def cmd_ask(args) -> int:
         print(f"{result['short_answer']}（把握 {result['confidence']:.0%}）")
     print(result["answer"] or f"没有找到答案：{result.get('reason', '')}")
     for n, c in enumerate(result["citations"], 1):
-        print(f"  [{n}] {c['paper_name']} {c['date']} 《{c['title'] or '无标题'}》 第{c['paragraph']}段")
+        print(f"  [{n}] {c['paper_name']} {c['date']} 《{c['title'] or '无标题'}》 {paragraph_label(c['paragraph'], c.get('section'))}")
     return 0
 
 

@@ -61,6 +61,13 @@ MAX_OPEN = 6  # interrupted articles resume nearby: only the latest few stay ope
 
 CAPTION_SECTION = "图片说明"  # the section a caption paragraph is filed under, so citations show what it is
 SUBTITLE_SECTION = "副题"  # ... and a subtitle paragraph
+
+
+def paragraph_label(ordinal: int, section: str | None) -> str:
+    """How a citation names a paragraph: "第3段" for body text; a subtitle or caption, numbered after
+    the body, by what it is ("副题", "图片说明"), since its number is not the paper's."""
+    return section if section in (SUBTITLE_SECTION, CAPTION_SECTION) else f"第{ordinal}段"
+
 _DASHES = "—-─ \u3000\t"
 
 _CJK = "\u3400-\u9fff\uf900-\ufaff"

@@ -276,3 +276,13 @@ def test_a_malformed_gradio_call_is_a_4xx(live_server, body):
     assert 400 <= response.status_code < 500, response.text
     assert isinstance(response.json()["detail"], (str, list))
     assert live_server.output().count("Traceback") == before
+
+
+def test_a_subtitle_or_caption_source_is_named_by_what_it_is():
+    """Numbered after the body, a 副题's index position is not the paper's: the head says 副题."""
+    from ui.chat import render_source
+
+    base = {"title": "外贸“开门红”成色足", "paper_name": "钱塘日报", "date": "2024-03-05", "text": "前两月全省进出口同比增长8.2%"}
+    assert "· 副题</div>" in render_source(1, dict(base, paragraph=5, section="副题"))
+    assert "· 图片说明</div>" in render_source(1, dict(base, paragraph=6, section="图片说明"))
+    assert "· 第2段</div>" in render_source(1, dict(base, paragraph=2, section="新兴市场拓展加速"))

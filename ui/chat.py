@@ -12,6 +12,7 @@ from pathlib import Path
 import gradio as gr
 
 from qa.errors import NewsQAError
+from qa.parse import paragraph_label
 from qa.sample import SAMPLE_NAME
 from qa.upload import MAX_UPLOAD_BYTES, TOKEN_COOKIE, local_writer_refusal, parse_upload, token_matches
 
@@ -68,11 +69,12 @@ def render_answer(answer: str, n_citations: int) -> str:
 
 
 def render_source(n: int, citation: dict) -> str:
-    """One cited paragraph: [n] 《title》 paper date 第N段, then its text with the answering sentence marked."""
+    """One cited paragraph: [n] 《title》 paper date 第N段 (or 副题, 图片说明), then its text with the answering sentence marked."""
     title = escape_text(citation.get("title") or "无标题")
     paper = citation.get("paper_name") or citation.get("paper")
     meta = " · ".join(escape_text(str(v)) for v in (paper, chinese_date(citation.get("date"))) if v)
-    head = f"&#91;{n}&#93; 《{title}》 {meta} · 第{int(citation.get('paragraph') or 0)}段"
+    where = escape_text(paragraph_label(int(citation.get("paragraph") or 0), citation.get("section")))
+    head = f"&#91;{n}&#93; 《{title}》 {meta} · {where}"
     body = highlighted(citation.get("text") or "", citation.get("highlight"), citation.get("answer_highlight"))
     return (f'<div class="newsqa-source"><div class="newsqa-source-head">{head}</div>'
             f'<div class="newsqa-source-text">{body}</div></div>')
