@@ -149,24 +149,28 @@ class Answerer:
             return _abstain(query, f"检索到的文章都没有提到“{'、'.join(absent)}”，无法回答")
         readings = self.reader.run(query, [{"title": r.get("title"), "text": r["text"]} for r in top])
         ranked = sorted(range(len(top)), key=lambda i: -readings[i]["answerable"])
+        def sure(r: dict) -> bool:
+            return r["start"] is not None and r["answerable"] >= self.settings.min_confidence
+
         # The surest reading whose sentence fits the question: not about an alternative to what is
         # asked (女子 for 男子), and giving a count in the unit asked for (多少班: not "15元").
         refused = None
         for best in ranked:
             reading = readings[best]
-            if reading["start"] is None or reading["answerable"] < self.settings.min_confidence:
+            if not sure(reading):
                 break
             first, last = answer_sentence(top[best]["text"], reading["start"], reading["end"])
-            misfit = _misfit(query, top[best]["text"][first:last], top[best].get("section") == SUBTITLE_SECTION) \
-                or self._about_others(query, top[best], top[best]["text"][first:last], results, in_conversation)
+            sentence = top[best]["text"][first:last]
+            misfit = _misfit(query, sentence, top[best].get("section") == SUBTITLE_SECTION) \
+                or self._about_others(query, top[best], sentence, results, in_conversation)
             if misfit is None:
                 break
             refused = refused or misfit
         else:
             return _abstain(query, refused)
-        if refused and (reading["start"] is None or reading["answerable"] < self.settings.min_confidence):
-            return _abstain(query, refused)
-        if reading["start"] is None or reading["answerable"] < self.settings.min_confidence:
+        if not sure(reading):
+            if refused:
+                return _abstain(query, refused)
             title = top[best].get("title") or top[best]["text"][:20]
             return _abstain(query, f"检索到的{len(top)}段文字都没有给出这个问题的答案"
                                    f"（最接近的是《{title}》，阅读模型的把握只有{reading['answerable']:.0%}）")
@@ -198,7 +202,7 @@ class Answerer:
         # ("那8月份的用电量呢？" asked of "7月份…用电量").
         other = contrasts(question, sentence)
         if other:
-            return _abstain(query, _misfit(question, sentence))
+            return _abstain(query, _contrast_reason(other))
         conversation = " ".join(rewrite.get("asked_before") or [rewrite["previous_query"] or ""])
         elliptical = ellipsis_content(question)
         # What the follow-up newly asks about: all of X in "那X呢？", else the nouns it names (首班车)
@@ -334,11 +338,16 @@ def _misfit(question: str, sentence: str, alone: bool = False) -> str | None:
             return f"检索到的副题没有提到“{'、'.join(absent or focus)}”，无法回答"
     other = contrasts(question, sentence)
     if other:
-        return f"检索到的句子说的是{'、'.join(g for _, g in other)}，不是{'、'.join(a for a, _ in other)}，无法回答"
+        return _contrast_reason(other)
     unit = missing_unit(question, sentence)
     if unit:
         return f"检索到的句子没有给出多少{unit}，无法回答"
     return None
+
+
+def _contrast_reason(pairs: list[tuple[str, str]]) -> str:
+    """The reason for no answer given by ``contrasts``' (asked, given) pairs."""
+    return f"检索到的句子说的是{'、'.join(g for _, g in pairs)}，不是{'、'.join(a for a, _ in pairs)}，无法回答"
 
 
 def _abstain(query: str, reason: str) -> dict:

@@ -27,7 +27,7 @@ _ASKS_PLACE = re.compile(r"哪里|哪儿|在哪|哪个(?:省|市|县|区|镇|乡
 _CITATION = re.compile(r"\[\d+\]")
 # A byline inside an answer ("本报讯(记者王丹静 通讯员勇祖轩)") names reporters, not the people asked about.
 # Credits and datelines name people and places the answer is not about ("本报金华3月4日电").
-_BYLINE = re.compile(r"[(（][^()（）]*(?:记者|通讯员)[^()（）]*[)）]|(?:本报|特派)?记者\s*\S{2,4}|通讯员\s*\S{2,4}|"
+_CREDITS = re.compile(r"[(（][^()（）]*(?:记者|通讯员)[^()（）]*[)）]|(?:本报|特派)?记者\s*\S{2,4}|通讯员\s*\S{2,4}|"
                      r"(?:本报|新华社|中新社)\S{0,8}?\d{1,2}月\d{1,2}日(?:专)?电")
 _RUN_TAGS = ("n", "j", "b", "q", "m", "nz", "eng")
 _NO_ANSWER = ("没有找到答案", "无法回答")
@@ -139,7 +139,7 @@ def _is_name(word: str, flag: str, kinds: tuple[str, ...] = NAMED) -> bool:
 
 def without_credits(text: str) -> str:
     """The text without its bylines, photo credits and datelines, whose names it is not about."""
-    return _BYLINE.sub("", text)
+    return _CREDITS.sub("", text)
 
 
 def people(text: str) -> list[str]:

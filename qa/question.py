@@ -190,11 +190,10 @@ def missing_unit(question: str, text: str) -> str | None:
     Returns:
         The unit as the question writes it, or None.
     """
-    asked = _ASKED_COUNT.search(normalize(question))
-    if not asked and _ASKED_PEOPLE.search(normalize(question)):
-        return None if re.search(rf"{_NUMBER}(?:人|名|位|户)", normalize(text)) else "人"
-    if not asked:
-        rate = _ASKED_RATE.search(normalize(question))
-        return "幅度" if rate and not _RATE.search(normalize(text)) else None
-    units = _UNITS[asked.group(1)]
-    return None if re.search(rf"{_NUMBER}(?:{units})", normalize(text)) else asked.group(1)
+    question, text = normalize(question), normalize(text)
+    asked = _ASKED_COUNT.search(question)
+    if asked:
+        return None if re.search(rf"{_NUMBER}(?:{_UNITS[asked.group(1)]})", text) else asked.group(1)
+    if _ASKED_PEOPLE.search(question):
+        return None if re.search(rf"{_NUMBER}(?:人|名|位|户)", text) else "人"
+    return "幅度" if _ASKED_RATE.search(question) and not _RATE.search(text) else None
