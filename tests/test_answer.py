@@ -272,6 +272,7 @@ class TestFollowupAnswer:
         result = _converse(answerer, "记者专访了浙能集团的哪位负责人？", "他说截至7月27日，7月份浙江全社会累计用电量是多少？",
                            "同比增长了多少？")
         assert "同比增长5.9%" in (result["answer"] or ""), result
+        assert result.get("note") is None, result  # a new question the sentence answers, not a repeat
 
     def test_what_the_last_question_counted_is_what_a_when_follow_up_is_about(self, answerer):
         result = _converse(answerer, "浙江试点建设了多少家特色产业工程师协同创新中心？", "从哪一年开始试点的？")
