@@ -18,6 +18,8 @@ from qa.tokens import normalize
 _ABOUT = 3  # mentions that make a name what an article is about
 _PROVINCES = ("北京 天津 上海 重庆 河北 山西 辽宁 吉林 黑龙江 江苏 浙江 安徽 福建 江西 山东 河南 湖北 湖南 广东 海南 四川 "
               "贵州 云南 陕西 甘肃 青海 台湾 内蒙古 广西 西藏 宁夏 新疆 香港 澳门").split()
+# Words giving a figure for the whole province, said before it in its clause ("全省7000余家工坊").
+_WHOLE_PROVINCE = re.compile(r"全省|我省")
 _OWN_PROVINCE = re.compile(r"全省|我省|本省|省委|省政府|省内")
 _SENTENCE_END = re.compile(r"[^。！？!?；;]*[。！？!?；;]+[”’」』)）]?|[^。！？!?；;]+$")
 _CITATION = re.compile(r"\[\d+\]")
@@ -161,7 +163,8 @@ class Answerer:
                 break
             first, last = answer_sentence(top[best]["text"], reading["start"], reading["end"])
             sentence = top[best]["text"][first:last]
-            misfit = _misfit(query, sentence, top[best].get("section") == SUBTITLE_SECTION) \
+            lead = top[best]["text"][first:reading["start"]]
+            misfit = _misfit(query, sentence, lead, top[best].get("section") == SUBTITLE_SECTION) \
                 or self._about_others(query, top[best], sentence, results, in_conversation)
             if misfit is None:
                 break
@@ -238,6 +241,10 @@ class Answerer:
         following = self._answer_without(query, same, sentence, in_conversation=True)
         if following and following["answer"] is not None:
             return following
+        # "其中有多少是县委书记？" after the total: the sentence giving the total says nothing of them.
+        own = [t for t in key_terms(question)[2] if t not in known and len(t) >= 2]
+        if own and coverage(own, sentence, partial=False) < 0.5:
+            return _abstain(query, f"上一个回答的句子没有提到“{'、'.join(own)}”，无法回答")
         return dict(result, note="上一个回答已经涵盖这个问题")
 
     def _about_others(self, query: str, passage: dict, sentence: str, results: list[dict],
@@ -326,8 +333,10 @@ def _mentions(name: str, result: dict, article: str) -> bool:
     return name in alone or article.count(name) >= _ABOUT
 
 
-def _misfit(question: str, sentence: str, alone: bool = False) -> str | None:
+def _misfit(question: str, sentence: str, lead: str = "", alone: bool = False) -> str | None:
     """Why an answer sentence does not answer the question (see ``contrasts``, ``missing_unit``), or None.
+    ``lead``: the sentence up to the answer; a figure its clause gives for the whole province
+    ("全省7000余家") is none of a city's the question asks about.
     ``alone``: the sentence stands without a paragraph around it (a 副题), so it must itself name
     the people and bodies the question names and most of what it asks about (not the paper's own
     province: "全省" is 浙江)."""
@@ -339,6 +348,12 @@ def _misfit(question: str, sentence: str, alone: bool = False) -> str | None:
     other = contrasts(question, sentence)
     if other:
         return _contrast_reason(other)
+    clause = re.split(r"[,，;；。:：]", lead)[-1]
+    whole = _WHOLE_PROVINCE.search(clause)
+    if whole:
+        cities = [p for p in places(question) if not p.startswith(tuple(_PROVINCES)) and p not in normalize(clause)]
+        if cities:
+            return f"检索到的数字是{whole.group()}的，不是{'、'.join(cities)}的，无法回答"
     unit = missing_unit(question, sentence)
     if unit:
         return f"检索到的句子没有给出多少{unit}，无法回答"

@@ -20,6 +20,7 @@ _THING = frozenset("它 它们 其 其中 该 此".split())
 _DEMONSTRATIVE = frozenset("这个 那个 该 此".split())  # + 村/县/市…: a place; + another noun: a thing
 _POINTERS = frozenset("这些 那些 上述".split())  # + a noun: what was just given
 _QUANTITIES = re.compile(r"^(?:这|那|上述)(?:两|二|三|几|些)(?:项|个|组)?$|^上述$")
+_WHOLE = frozenset("全省 全市 全县 全区 全国".split())  # after a place, the whole of it
 _PLACE_WORD = re.compile(r"^(省|市|县|区|镇|乡|村|街道|社区)$")
 _ASKS_PERSON = re.compile(r"谁|哪位|什么人|叫什么名字")
 _ASKS_WHEN = re.compile(r"哪一年|哪年|哪一天|哪天|什么时候")
@@ -296,7 +297,9 @@ def _swap_name(previous: str, name: str, flag: str) -> str | None:
     pairs = _cut(previous)
     for i, (word, tag) in enumerate(pairs):
         if _is_name(word, tag, (flag,)) and word != name:
-            return _words(pairs[:i]) + name + _words(pairs[i + 1:])
+            # "浙江全省" names one place: 杭州 takes the place of both words.
+            after = i + 2 if i + 1 < len(pairs) and pairs[i + 1][0] in _WHOLE else i + 1
+            return _words(pairs[:i]) + name + _words(pairs[after:])
     return None
 
 

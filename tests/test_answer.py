@@ -274,6 +274,19 @@ class TestFollowupAnswer:
         assert "同比增长5.9%" in (result["answer"] or ""), result
         assert result.get("note") is None, result  # a new question the sentence answers, not a repeat
 
+    def test_a_part_the_total_says_nothing_of_is_no_answer(self, answerer):
+        # 县委书记 was asked of two turns before; the sentence of the total does not name them.
+        result = _converse(answerer, "浙江省委第一次县委书记工作交流会是什么时候开的？",
+                           "这几年因为不适宜担任现职被调整下来的干部有多少？", "其中有多少是县委书记？")
+        assert result["answer"] is None and "县委书记" in result["reason"], result
+
+    def test_a_figure_for_the_whole_province_is_none_of_a_city(self, answerer):
+        # "全省7000余家工坊吸纳了35.5万人就业": no figure for 绍兴, first question or follow-up.
+        assert "35.5万人" in (answerer.run("全省的共富工坊吸纳了多少人就业？")["answer"] or "")
+        for result in (answerer.run("绍兴的共富工坊吸纳了多少人就业？"),
+                       _converse(answerer, "浙江全省建了多少家共富工坊？", "那绍兴的共富工坊吸纳了多少人就业？")):
+            assert result["answer"] is None and "全省" in result["reason"] and "绍兴" in result["reason"], result
+
     def test_what_the_last_question_counted_is_what_a_when_follow_up_is_about(self, answerer):
         result = _converse(answerer, "浙江试点建设了多少家特色产业工程师协同创新中心？", "从哪一年开始试点的？")
         assert "2020年" in (result["answer"] or ""), result

@@ -58,6 +58,8 @@ class TestRewriter:
     def test_ellipsis_swaps_a_name_or_the_phrase_it_parallels(self):
         assert resolve("那福建呢？", "2022年浙江全社会用电总量是多少？", None) == "2022年福建全社会用电总量是多少？"
         assert resolve("那最高用电负荷呢？", "2022年浙江全社会用电总量是多少？", None) == "2022年浙江最高用电负荷是多少？"
+        # "浙江全省" is one place: 杭州 takes the place of both words.
+        assert resolve("那杭州有多少家共富工坊？", "浙江全省建了多少家共富工坊？", None) == "杭州建了多少家共富工坊？"
         assert resolve("那党委书记呢？", "浙能集团的董事长是谁？", None) == "浙能集团的党委书记是谁？"
         assert resolve("男子双人三米板呢？", "成都大运会跳水女子双人10米台的冠军是谁？", None) == \
             "成都大运会跳水男子双人三米板的冠军是谁？"
