@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from qa.conversation import FollowupRewriter, ellipsis_content, not_new, people, places, without_credits
 from qa.index import NewsIndex
 from qa.parse import SUBTITLE_SECTION
-from qa.question import contrasts, coverage, key_terms, missing_unit, question_names
+from qa.question import asked_kind, contrasts, coverage, key_terms, missing_unit, question_names
 from qa.read import SpanReader
 from qa.retrieve import HybridRetriever, RetrieverSettings
 from qa.tokens import normalize
@@ -161,11 +161,17 @@ class Answerer:
             reading = readings[best]
             if not sure(reading):
                 break
-            first, last = answer_sentence(top[best]["text"], reading["start"], reading["end"])
-            sentence = top[best]["text"][first:last]
-            lead = top[best]["text"][first:reading["start"]]
-            misfit = _misfit(query, sentence, lead, top[best].get("section") == SUBTITLE_SECTION) \
-                or self._about_others(query, top[best], sentence, results, in_conversation)
+            first, last, misfit = self._fit(query, top[best], reading, results, in_conversation)
+            if misfit is not None:
+                # Another sentence of the same passage may answer ("…女子双人10米台决赛,毫无悬念获得
+                #冠军。在男子双人三米板决赛中,…黄博文和梁朝辉…获得冠军"): read it without the misfit.
+                text = top[best]["text"]
+                blanked = text[:first] + " " * (last - first) + text[last:]
+                again = self.reader.run(query, [{"title": top[best].get("title"), "text": blanked}])[0]
+                if sure(again):
+                    fit = self._fit(query, top[best], again, results, in_conversation)
+                    if fit[2] is None:
+                        reading, (first, last, misfit) = again, fit
             if misfit is None:
                 break
             refused = refused or misfit
@@ -184,6 +190,17 @@ class Answerer:
         return {"answer": passage["text"][first:last] + "[1]", "short_answer": reading["answer"].strip(),
                 "confidence": round(reading["answerable"], 4), "citations": citations, "reason": None,
                 "query": query}
+
+    def _fit(self, query: str, passage: dict, reading: dict, results: list[dict],
+             in_conversation: bool) -> tuple[int, int, str | None]:
+        """The reading's sentence in the passage (start, end) and why it does not answer, or None
+        (see ``_misfit`` and ``_about_others``)."""
+        first, last = answer_sentence(passage["text"], reading["start"], reading["end"])
+        sentence = passage["text"][first:last]
+        lead = passage["text"][first:reading["start"]]
+        misfit = _misfit(query, sentence, lead, passage.get("section") == SUBTITLE_SECTION) \
+            or self._about_others(query, passage, sentence, results, in_conversation)
+        return first, last, misfit
 
     def _followup_answer(self, question: str, query: str, result: dict, rewrite: dict, filters: dict) -> dict:
         """A follow-up's answer checked against the conversation: the places the follow-up is asked
@@ -245,6 +262,10 @@ class Answerer:
         own = [t for t in key_terms(question)[2] if t not in known and len(t) >= 2]
         if own and coverage(own, sentence, partial=False) < 0.5:
             return _abstain(query, f"上一个回答的句子没有提到“{'、'.join(own)}”，无法回答")
+        # The same span cannot say where something was after it said how many took part.
+        kinds = asked_kind(question), asked_kind(rewrite["previous_query"])
+        if None not in kinds and kinds[0] != kinds[1]:
+            return _abstain(query, "上一个回答的句子没有回答这个问题，检索到的文字里也没有别的答案")
         return dict(result, note="上一个回答已经涵盖这个问题")
 
     def _about_others(self, query: str, passage: dict, sentence: str, results: list[dict],

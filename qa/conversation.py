@@ -5,6 +5,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from qa.question import ASKS_PERSON as _ASKS_PERSON
+from qa.question import ASKS_PLACE as _ASKS_PLACE
+from qa.question import ASKS_WHEN as _ASKS_WHEN
 from qa.question import INTERROGATIVE, NAMED
 from qa.tokens import normalize
 
@@ -22,9 +25,6 @@ _POINTERS = frozenset("这些 那些 上述".split())  # + a noun: what was just
 _QUANTITIES = re.compile(r"^(?:这|那|上述)(?:两|二|三|几|些)(?:项|个|组)?$|^上述$")
 _WHOLE = frozenset("全省 全市 全县 全区 全国".split())  # after a place, the whole of it
 _PLACE_WORD = re.compile(r"^(省|市|县|区|镇|乡|村|街道|社区)$")
-_ASKS_PERSON = re.compile(r"谁|哪位|什么人|叫什么名字")
-_ASKS_WHEN = re.compile(r"哪一年|哪年|哪一天|哪天|什么时候")
-_ASKS_PLACE = re.compile(r"哪里|哪儿|在哪|哪个(?:省|市|县|区|镇|乡|村|街道|社区|地方)|哪些地区|什么地方")
 _CITATION = re.compile(r"\[\d+\]")
 # A byline inside an answer ("本报讯(记者王丹静 通讯员勇祖轩)") names reporters, not the people asked about.
 # Credits and datelines name people and places the answer is not about ("本报金华3月4日电").

@@ -9,6 +9,13 @@ from qa.tokens import QUESTION_WORDS, jieba_segmenter, normalize
 # Question words, cut out before segmenting so jieba does not glue them to a neighbour ("多大面积" → 多/大面积).
 INTERROGATIVE = re.compile(r"多大|多少|多长时间|多长|多久|多高|多远|多重|几[个名家项次回人件位天年种类条座所批户届轮倍成岁]?|哪一天|哪一年|哪天|哪年|"
                            r"什么时候|什么样|什么|为什么|为何|怎么样|怎么|怎样|如何|是谁|哪里|哪儿|哪些|哪个|哪位|哪|谁")
+# What a question asks for, by its question word.
+ASKS_PERSON = re.compile(r"谁|哪位|什么人|叫什么名字")
+ASKS_WHEN = re.compile(r"哪一年|哪年|哪一天|哪天|什么时候")
+ASKS_PLACE = re.compile(r"哪里|哪儿|在哪|哪个(?:省|市|县|区|镇|乡|村|街道|社区|地方)|哪些地区|什么地方")
+_ASKED = (("place", ASKS_PLACE), ("time", re.compile(ASKS_WHEN.pattern + r"|何时|几点|几月|几号|多久|多长时间")),
+          ("person", ASKS_PERSON), ("count", re.compile(r"多少|几|多大|多高|多长|多远|多重")),
+          ("reason", re.compile(r"为什么|为何")))
 # Places, people, organisations. jieba's nz/j also tag guesses of its HMM ("家共富"), too noisy to rely on.
 NAMED = ("ns", "nr", "nt")
 _PREPOSITIONS = frozenset("从在到给向对把被和与跟往于")
@@ -40,6 +47,12 @@ def key_terms(question: str) -> tuple[list[str], list[str], list[str]]:
         elif flag in _FOCUS and (len(word) >= 2 or word.isdigit()) and word not in _GENERIC:
             focus.append(word)
     return list(dict.fromkeys(terms)), list(dict.fromkeys(names)), list(dict.fromkeys(focus))
+
+
+def asked_kind(question: str) -> str | None:
+    """What kind of answer a question asks for: "place", "time", "person", "count" or "reason";
+    None when its question word says no kind (什么, 怎么样)."""
+    return next((kind for kind, pattern in _ASKED if pattern.search(question)), None)
 
 
 def coverage(terms: list[str], text: str, partial: bool = True) -> float:
@@ -163,7 +176,7 @@ def _spans(text: str) -> dict[str, set[str]]:
 _UNITS = {"钱": "元", "元": "元", "人": "人|名|位", "名": "名|人|位", "位": "位|名|人", "天": "天|日", "班": "班|趟",
           "趟": "班|趟", "台": "台", "辆": "辆", "次": "次|回|度|创|连", "年": "年", "岁": "岁", "家": "家", "项": "项", "所": "所",
           "座": "座", "条": "条", "户": "户", "亩": "亩", "吨": "吨", "公里": "公里|千米", "小时": "小时", "倍": "倍",
-          "套": "套", "件": "件", "架": "架", "艘": "艘", "批": "批", "届": "届", "场": "场", "间": "间"}
+          "套": "套", "分": "分", "件": "件", "架": "架", "艘": "艘", "批": "批", "届": "届", "场": "场", "间": "间"}
 # "多少村民", "多少全职工程师": a count of people, given in 人/名/位/户.
 _ASKED_PEOPLE = re.compile(r"(?<![第哪])(?:多少|几)[\u3400-\u9fff]{0,3}(?:民|员|客|生|者|师|工|干部)(?![\u3400-\u9fff])")
 _ASKED_COUNT = re.compile(rf"(?<![第哪])(?:多少|几)({'|'.join(sorted(_UNITS, key=len, reverse=True))})")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import threading
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,6 +17,10 @@ WEIGHTS_DIR = Path(__file__).resolve().parent / "weights"
 DEFAULT_WEIGHTS = WEIGHTS_DIR / "reader.safetensors"
 MAX_QUESTION_TOKENS = 40
 MAX_TITLE_TOKENS = 24
+# A fact asked for lies in one sentence: a span over "。" is the reader torn between two. An
+# explanation ("为什么…？") may take two. (！ and ？ also end titles: 《CDTV×Sacas！》.)
+_FULL_STOP = re.compile(r"。")
+_EXPLANATION = re.compile(r"为什么|为何|怎么|怎样|如何|原因|意思")
 MAX_ANSWER_TOKENS = 64  # CMRC 2018 marks spans up to a sentence long
 
 
@@ -79,13 +84,15 @@ def _strip_space(ids: list[int], spans: list[tuple[int, int]]) -> tuple[list[int
 
 
 def best_span(start_logits: np.ndarray, end_logits: np.ndarray, spans: list[tuple[int, int] | None],
-              max_answer_tokens: int = MAX_ANSWER_TOKENS) -> tuple[int, int, float] | None:
+              max_answer_tokens: int = MAX_ANSWER_TOKENS, stops: np.ndarray | None = None) -> tuple[int, int, float] | None:
     """The highest-scoring answer span of one window.
 
     Args:
         start_logits, end_logits: the reader's logits per token of the window.
         spans: character span per token, None where no answer may lie.
         max_answer_tokens: longest answer in tokens.
+        stops: optional, per token, whether it ends a sentence: a span may end on one, not run
+            past it (a span over two sentences is the reader torn between them, no answer).
 
     Returns:
         ``(first_token, last_token, start_logit + end_logit)``, or None when no token may hold an answer.
@@ -99,7 +106,11 @@ def best_span(start_logits: np.ndarray, end_logits: np.ndarray, spans: list[tupl
     # score[i, j] = start[i] + end[j] for i <= j < i + max_answer_tokens
     score = starts[:, None] + ends[None, :]
     offset = np.arange(n)[None, :] - np.arange(n)[:, None]
-    score = np.where((offset >= 0) & (offset < max_answer_tokens), score, -np.inf)
+    allowed_pairs = (offset >= 0) & (offset < max_answer_tokens)
+    if stops is not None:
+        before = np.concatenate([[0], np.cumsum(stops)])  # before[k]: sentence ends among tokens < k
+        allowed_pairs &= (before[None, :n] - before[:n, None]) == 0  # none in tokens i .. j-1
+    score = np.where(allowed_pairs, score, -np.inf)
     flat = int(np.argmax(score))
     i, j = divmod(flat, n)
     if not np.isfinite(score[i, j]):
@@ -167,10 +178,14 @@ class SpanReader:
         with self._run_lock:
             starts, ends, answerable = self._model.logits([w.ids for w in windows])
         out = [dict(start=None, end=None, answer=None, answerable=0.0, span_score=float("-inf")) for _ in passages]
+        explains = bool(_EXPLANATION.search(question))
         for w, s, e, a in zip(windows, starts, ends, answerable):
             best = out[w.passage]
             prob = _sigmoid(a)
-            span = best_span(s[: len(w.ids)], e[: len(w.ids)], w.spans)
+            text = passages[w.passage]["text"]
+            stops = None if explains else \
+                np.array([sp is not None and bool(_FULL_STOP.search(text[sp[0]:sp[1]])) for sp in w.spans])
+            span = best_span(s[: len(w.ids)], e[: len(w.ids)], w.spans, stops=stops)
             if span is None:
                 best["answerable"] = max(best["answerable"], prob)
                 continue
@@ -178,7 +193,6 @@ class SpanReader:
             # a passage read in several windows keeps the window most sure it holds the answer
             if prob > best["answerable"] or (prob == best["answerable"] and score > best["span_score"]):
                 start, end = w.spans[i][0], w.spans[j][1]
-                text = passages[w.passage]["text"]
                 best.update(start=start, end=end, answer=text[start:end], answerable=prob, span_score=score)
         return out
 

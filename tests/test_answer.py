@@ -7,7 +7,7 @@ import re
 import pytest
 
 from qa.answer import Answerer, split_sentences
-from qa.question import contrasts, coverage, key_terms, missing_unit
+from qa.question import asked_kind, contrasts, coverage, key_terms, missing_unit
 from qa.generate import Generator, GeneratorSettings
 from qa.index import NewsIndex
 
@@ -51,6 +51,15 @@ class TestKeyTerms:
         assert names == ["金华", "衢州"]
 
 
+class TestAskedKind:
+    def test_the_question_word_says_what_is_asked_for(self):
+        assert asked_kind("这个研讨班是在哪儿办的？") == "place"
+        assert asked_kind("有多少人参加？") == "count"
+        assert asked_kind("首班车几点发车？") == "time"
+        assert asked_kind("他的前任是谁？") == "person"
+        assert asked_kind("改造坚持什么理念？") is None
+
+
 class TestContrasts:
     def test_an_alternative_named_alone_is_a_contrast(self):
         sentence = "中国队的奥运冠军张家齐搭档掌敏洁出战女子双人10米台决赛,毫无悬念获得冠军。"
@@ -90,6 +99,8 @@ class TestMissingUnit:
     def test_a_count_in_another_unit_is_missing(self):
         assert missing_unit("一天一共有多少班？", "金华至衢州的跨省通勤公交正式开通,单程票价15元,全程约1小时。") == "班"
         assert missing_unit("这次改造一共花了多少钱？", "累计完成风貌区建设62个,一批老旧街区焕发新颜。") == "钱"
+        assert missing_unit("她们得了多少分？", "张家齐搭档掌敏洁出战女子双人10米台决赛,毫无悬念获得冠军。") == "分"
+        assert missing_unit("他们得了多少分？", "黄博文和梁朝辉以397.35分获得冠军。") is None
 
     def test_a_count_in_the_unit_or_a_kin_of_it_is_there(self):
         assert missing_unit("现在每台补助多少钱？", "补助标准提高到每台20万元") is None
@@ -279,6 +290,17 @@ class TestFollowupAnswer:
         result = _converse(answerer, "浙江省委第一次县委书记工作交流会是什么时候开的？",
                            "这几年因为不适宜担任现职被调整下来的干部有多少？", "其中有多少是县委书记？")
         assert result["answer"] is None and "县委书记" in result["reason"], result
+
+    def test_the_sentence_given_before_answers_no_other_kind_of_question(self, answerer):
+        # The reader's span for 哪儿 is the 154.6万人次 it gave for 多少人次: no place, no answer.
+        result = _converse(answerer, "今年年初浙江省委办的省管主要领导干部学习二十大精神专题研讨班，有多少人参加？",
+                           "今年省、市、县三级加起来培训了多少人次？", "这个研讨班是在哪儿办的？")
+        assert result["answer"] is None and result.get("note") is None, result
+
+    def test_another_sentence_of_a_passage_answers_when_the_first_is_about_an_alternative(self, answerer):
+        # "张家齐…女子双人10米台决赛,毫无悬念获得冠军。在男子双人三米板决赛中,…黄博文和梁朝辉…获得冠军。"
+        result = answerer.run("男子双人三米板是谁拿的冠军？")
+        assert "黄博文" in (result["short_answer"] or "") and "女子" not in result["answer"], result
 
     def test_a_figure_for_the_whole_province_is_none_of_a_city(self, answerer):
         # "全省7000余家工坊吸纳了35.5万人就业": no figure for 绍兴, first question or follow-up.

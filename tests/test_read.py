@@ -116,6 +116,16 @@ class TestBestSpan:
     def test_no_allowed_token(self):
         assert best_span(np.zeros(3), np.zeros(3), [None, None, None]) is None
 
+    def test_a_span_ends_on_a_sentence_end_but_never_runs_past_it(self):
+        spans = [(i, i + 1) for i in range(6)]
+        start = np.array([0, 5.0, 0, 0, 1, 0])
+        end = np.array([0, 0, 2.0, 0, 0, 5.0])
+        stops = np.array([False, False, True, False, False, False])  # token 2 ends the first sentence
+        assert best_span(start, end, spans)[:2] == (1, 5)  # 5 + 5, over the sentence end
+        assert best_span(start, end, spans, stops=stops)[:2] == (1, 2)  # 5 + 2 beats 1 + 5
+        start[1] = 0.0
+        assert best_span(start, end, spans, stops=stops)[:2] == (4, 5)
+
 
 class TestSpanReader:
     def test_init_is_lazy(self, tmp_path):
