@@ -97,7 +97,7 @@ def _name(word: str, jieba) -> str:
 # something else (男子 asked, 女子 given; 去年 asked, 今年以来 given).
 _ALTERNATIVES = (("男子", "女子"), ("男性", "女性"), ("单人", "双人"), ("单打", "双打"), ("进口", "出口"),
                  ("城镇", "农村"), ("今年", "去年", "明年", "前年"),
-                 ("国内", "国外"), ("金牌", "银牌", "铜牌"), ("冠军", "亚军", "季军"), ("小学", "初中", "高中"))
+                 ("国内", "国外"), ("全省", "全市", "全国"), ("金牌", "银牌", "铜牌"), ("冠军", "亚军", "季军"), ("小学", "初中", "高中"))
 # Alternatives written in several ways, found as text: the parts of a year (a month, a quarter, a
 # half, the first months) and the levels of government. Each pattern gives the label it stands for.
 _SPANS = (

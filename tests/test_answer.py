@@ -65,6 +65,8 @@ class TestContrasts:
         sentence = "中国队的奥运冠军张家齐搭档掌敏洁出战女子双人10米台决赛,毫无悬念获得冠军。"
         assert contrasts("男子单人十米台的冠军是谁？", sentence) == [("男子", "女子"), ("单人", "双人")]
         assert contrasts("女子双人十米台的冠军是谁？", sentence) == []
+        assert contrasts("今年夏天全省负荷最高可能冲到多少？", "入夏以来,全国最高用电负荷两创历史新高。") == [("全省", "全国")]
+        assert contrasts("全省有多少家？", "全省7000余家工坊吸纳了35.5万人就业,该做法已在全国推广。") == []
 
     def test_a_year_inside_a_longer_word_counts_and_a_compared_one_does_not(self):
         assert contrasts("去年全年培训了多少人次？", "今年以来,省市县三级累计培训154.6万人次。") == [("去年", "今年")]
