@@ -181,6 +181,9 @@ _UNITS = {"钱": "元", "元": "元", "人": "人|名|位", "名": "名|人|位"
 _ASKED_PEOPLE = re.compile(r"(?<![第哪])(?:多少|几)[\u3400-\u9fff]{0,3}(?:民|员|客|生|者|师|工|干部)(?![\u3400-\u9fff])")
 _ASKED_COUNT = re.compile(rf"(?<![第哪])(?:多少|几)({'|'.join(sorted(_UNITS, key=len, reverse=True))})")
 _NUMBER = r"[0-9零一二三四五六七八九十百千万亿两]+(?:\.[0-9]+)?\s*[多余万亿千百]*\s*(?:个)?"
+# "多久？" is answered by a length of time ("约1小时", "3个月内") or how often ("每季", "一季一晾晒").
+_ASKED_DURATION = re.compile(r"多久|多长时间")
+_DURATION = re.compile(rf"{_NUMBER}(?:年|月|天|日|小时|钟头|分钟|周|星期|季度?)|[每一][年月天日周季]")
 
 
 # "增长多少？" with no unit asks for a rate: a sentence giving only amounts ("总值达到8000亿元,其中出口增长较快") gives none.
@@ -193,8 +196,8 @@ _RATE = re.compile(rf"(?:{_CHANGE})[^,，。；;]{{0,8}}?(?:[0-9零一二三四�
 
 def missing_unit(question: str, text: str) -> str | None:
     """The unit of the count the question asks for ("一天有多少班？": 班) when the text gives no
-    number in it ("单程票价15元" answers no "多少班"), or "幅度" for a rate ("增长多少？") the text
-    gives none of; None when it does or none is asked.
+    number in it ("单程票价15元" answers no "多少班"), "时间" for a length of time ("多久？") and
+    "幅度" for a rate ("增长多少？") the text gives none of; None when it does or none is asked.
 
     Args:
         question: the question.
@@ -209,4 +212,6 @@ def missing_unit(question: str, text: str) -> str | None:
         return None if re.search(rf"{_NUMBER}(?:{_UNITS[asked.group(1)]})", text) else asked.group(1)
     if _ASKED_PEOPLE.search(question):
         return None if re.search(rf"{_NUMBER}(?:人|名|位|户)", text) else "人"
+    if _ASKED_DURATION.search(question):
+        return None if _DURATION.search(text) else "时间"
     return "幅度" if _ASKED_RATE.search(question) and not _RATE.search(text) else None

@@ -118,6 +118,11 @@ class TestMissingUnit:
         assert missing_unit("那里有多少村民？", "2024年3月以来,这里的农产品线上销售额已突破50万元。") == "人"
         assert missing_unit("它们已经引进了多少全职工程师？", "目前,已引进全职工程师4277人,解决技术难题1600多个") is None
 
+    def test_how_long_needs_a_length_or_how_often(self):
+        assert missing_unit("这部电梯从开工到投用花了多长时间？", "12户居民最终全部签字同意。") == "时间"
+        assert missing_unit("全程要多久？", "单程票价15元,全程约1小时。") is None
+        assert missing_unit("它现在多久开一次？", "县委书记工作交流会坚持每季召开") is None
+
     def test_rank_and_which_ask_no_count(self):
         assert missing_unit("在全国排第几位？", "两项数据都处在全国第4位") is None
         assert missing_unit("十二字要求是哪几条？", "要围绕“讲政治、重公道、业务精、作风好”") is None
