@@ -20,6 +20,7 @@ _PROVINCES = ("北京 天津 上海 重庆 河北 山西 辽宁 吉林 黑龙江
               "贵州 云南 陕西 甘肃 青海 台湾 内蒙古 广西 西藏 宁夏 新疆 香港 澳门").split()
 # Words giving a figure for the whole province, said before it in its clause ("全省7000余家工坊").
 _WHOLE_PROVINCE = re.compile(r"全省|我省")
+_PLACE_RANK = re.compile(r"(省|市|县|区|镇|乡|村|街道|社区)$")
 _OWN_PROVINCE = re.compile(r"全省|我省|本省|省委|省政府|省内")
 _SENTENCE_END = re.compile(r"[^。！？!?；;]*[。！？!?；;]+[”’」』)）]?|[^。！？!?；;]+$")
 _CITATION = re.compile(r"\[\d+\]")
@@ -199,6 +200,7 @@ class Answerer:
         sentence = passage["text"][first:last]
         lead = passage["text"][first:reading["start"]]
         misfit = _misfit(query, sentence, lead, passage.get("section") == SUBTITLE_SECTION) \
+            or _other_place(query, sentence, passage) \
             or self._about_others(query, passage, sentence, results, in_conversation)
         return first, last, misfit
 
@@ -218,6 +220,12 @@ class Answerer:
                 return _abstain(query, f"回答这个问题的文章没有提到“{name}”，无法回答")
         s0, s1 = passage["highlight"]
         sentence = passage["text"][s0:s1]
+        # A place the conversation has not named yet is what the follow-up asks of ("其中杭州有多少个
+        # 网格？" after the province's 8.5万个): the sentence itself must name it.
+        said = " ".join([*(rewrite.get("asked_before") or []), rewrite["previous_answer"] or ""])
+        for name in dict.fromkeys(names):
+            if name not in said and name not in normalize(sentence) and not self._home(name, passage):
+                return _abstain(query, f"回答的句子没有提到“{name}”，无法回答")
         # The follow-up's own words pick among alternatives its rewrite may hold both of
         # ("那8月份的用电量呢？" asked of "7月份…用电量").
         other = contrasts(question, sentence)
@@ -379,6 +387,28 @@ def _misfit(question: str, sentence: str, lead: str = "", alone: bool = False) -
     if unit:
         return f"检索到的句子没有给出多少{unit}，无法回答"
     return None
+
+
+def _other_place(question: str, sentence: str, passage: dict) -> str | None:
+    """Why a sentence about another place answers nothing of the places the question asks of
+    ("那宁波的补助是多少？": "杭州对加装电梯的补助标准提高到每台20万元"), or None. Only where the
+    paragraph never names them, and only a place of the same rank (宁波 and 杭州, not 宁波 and
+    its 海曙区: with no gazetteer, a 区 or 街道 may lie inside the city asked of)."""
+    paragraph = normalize(passage["text"] + " " + (passage.get("title") or ""))
+    named_places = question_names(question, ("ns",))  # not "新任镇", which places() builds of 新任 + 镇
+    asked = [p for p in places(question) if not p.startswith(tuple(_PROVINCES)) and p not in paragraph
+             and any(n in p for n in named_places)]
+    named = [p for p in places(without_credits(sentence)) if not any(p in a or a in p for a in asked)
+             and any(_rank(p) == _rank(a) for a in asked)]
+    if asked and named:
+        return f"检索到的句子说的是{'、'.join(named)}，不是{'、'.join(asked)}，无法回答"
+    return None
+
+
+def _rank(place: str) -> str:
+    """A place's rank as its name says it: its suffix (市, 县, 区, 镇, 村, 街道…), or "" for a bare name."""
+    found = _PLACE_RANK.search(place)
+    return found.group() if found else ""
 
 
 def _contrast_reason(pairs: list[tuple[str, str]]) -> str:

@@ -55,6 +55,10 @@ def asked_kind(question: str) -> str | None:
     return next((kind for kind, pattern in _ASKED if pattern.search(question)), None)
 
 
+# Words news writes for one another: "比去年同期增长" is "同比增长".
+_SAME = {"去年同期": ("同比",), "同比": ("去年同期", "上年同期"), "补贴": ("补助",), "补助": ("补贴",)}
+
+
 def coverage(terms: list[str], text: str, partial: bool = True) -> float:
     """Share of the key terms found in the text; with ``partial``, a term counts half when only half
     its characters are (else a term counts only whole: 县级 is not in "市级…县(市、区)", 区县 is in
@@ -66,7 +70,7 @@ def coverage(terms: list[str], text: str, partial: bool = True) -> float:
     listed = re.sub(r"[()（）、]", "", norm)
     score = 0.0
     for term in terms:
-        if term in norm or term in listed:
+        if term in norm or term in listed or any(same in norm for same in _SAME.get(term, ())):
             score += 1.0
         elif partial and len(term) >= 2 and sum(ch in norm for ch in term) / len(term) >= 0.5:
             score += 0.5 * sum(ch in norm for ch in term) / len(term)
@@ -111,6 +115,10 @@ _SPANS = (
     ("level", re.compile(r"省级|省管"), lambda m: "省级"),
     ("level", re.compile(r"市级|设区市"), lambda m: "市级"),
     ("level", re.compile(r"县级"), lambda m: "县级"),
+    # One year is not a run of years: "去年一年调整了多少人？" is not answered by "5年多来…1500余名".
+    ("years", re.compile(r"(?:[0-9]+|[一二三四五六七八九十两几]+)年多?(?:来|以来|间)|近[0-9一二三四五六七八九十两几]+年"),
+     lambda m: "多年"),
+    ("years", re.compile(r"今年|去年|前年|明年"), lambda m: m.group()),
 )
 _NUMERALS = {"一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9, "十": 10}
 # Text after these compares with what follows ("较一季度增长"), it is not what the text is about.
@@ -149,7 +157,7 @@ def contrasts(question: str, text: str) -> list[tuple[str, str]]:
         given = given_spans.get(kind, set())
         if len(asked) == 1 and given and not asked & given:
             found.append((min(asked), min(given)))
-    return found
+    return list(dict.fromkeys(found))
 
 
 def _digit(numeral: str) -> int:

@@ -90,11 +90,21 @@ class TestContrasts:
         assert contrasts("今年前两个月全省进出口同比增长多少？", "前两月全省进出口同比增长8.2%") == []
         assert contrasts("三季度增长多少？", "三季度GDP较二季度增长5%") == []
 
+    def test_one_year_is_not_a_run_of_years(self):
+        sentence = "5年多来,全省共调整不适宜担任现职干部1500余名。"
+        assert contrasts("去年一年调整了多少人？", sentence) == [("去年", "多年")]
+        assert contrasts("这5年来调整了多少人？", sentence) == []
+        assert contrasts("今年以来培训了多少人次？", "今年以来,省市县三级累计培训154.6万人次。") == []
+
 
 class TestCoverage:
     def test_a_term_listed_in_brackets_is_there_and_a_split_one_is_not(self):
         assert coverage(["区县"], "绍兴6个区(县、市)的企业综合服务中心也同时挂牌", partial=False) == 1.0
         assert coverage(["县级"], "具有县(市、区)党政领导班子成员经历的占71.4%;市级", partial=False) == 0.0
+
+    def test_a_term_news_writes_another_way_is_there(self):
+        assert coverage(["去年同期"], "7月份浙江全社会累计用电量达575.66亿千瓦时,同比增长5.9%", partial=False) == 1.0
+        assert coverage(["补贴"], "补助标准提高到每台20万元", partial=False) == 1.0
 
 
 class TestMissingUnit:
@@ -315,6 +325,22 @@ class TestFollowupAnswer:
         for result in (answerer.run("绍兴的共富工坊吸纳了多少人就业？"),
                        _converse(answerer, "浙江全省建了多少家共富工坊？", "那绍兴的共富工坊吸纳了多少人就业？")):
             assert result["answer"] is None and "全省" in result["reason"] and "绍兴" in result["reason"], result
+
+    def test_a_place_the_conversation_has_not_named_must_be_in_the_sentence(self, answerer):
+        # "优化设置网格8.5万个" is the province's count; the article names 杭州 elsewhere.
+        result = _converse(answerer, "浙江优化设置了多少个网格？", "配备了多少网格力量？", "其中杭州有多少个网格？")
+        assert result["answer"] is None and "杭州" in result["reason"], result
+
+    def test_a_sentence_about_another_city_is_no_answer(self, answerer):
+        # The lift article gives 杭州's subsidy and never names 宁波, which other articles do.
+        result = _converse(answerer, "杭州今年计划新增加装多少台电梯？", "每台的补助标准提高到多少？", "那宁波的补助是多少？")
+        assert result["answer"] is None and "杭州" in result["reason"] and "宁波" in result["reason"], result
+        assert "20万元" in (_converse(answerer, "杭州今年计划新增加装多少台电梯？", "每台的补助标准提高到多少？")["answer"] or "")
+
+    def test_a_same_period_last_year_is_what_year_on_year_gives(self, answerer):
+        result = _converse(answerer, "浙能集团的董事长是谁？", "他说截至7月27日，7月份浙江全社会累计用电量是多少？",
+                           "比去年同期增长了多少？")
+        assert "同比增长5.9%" in (result["answer"] or ""), result
 
     def test_what_the_last_question_counted_is_what_a_when_follow_up_is_about(self, answerer):
         result = _converse(answerer, "浙江试点建设了多少家特色产业工程师协同创新中心？", "从哪一年开始试点的？")
