@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from qa.conversation import FollowupRewriter, ellipsis_content, not_new, people, places, without_credits
 from qa.index import NewsIndex
 from qa.parse import SUBTITLE_SECTION
-from qa.question import asked_kind, contrasts, coverage, key_terms, missing_unit, question_names
+from qa.question import asked_kind, contrasts, coverage, key_terms, missing_part, missing_unit, question_names
 from qa.read import SpanReader
 from qa.retrieve import HybridRetriever, RetrieverSettings
 from qa.tokens import normalize
@@ -231,6 +231,9 @@ class Answerer:
         other = contrasts(question, sentence)
         if other:
             return _abstain(query, _contrast_reason(other))
+        part = missing_part(question, passage["text"], *passage["answer_highlight"])
+        if part:
+            return _abstain(query, f"检索到的数字不是{part}的，无法回答")
         conversation = " ".join(rewrite.get("asked_before") or [rewrite["previous_query"] or ""])
         elliptical = ellipsis_content(question)
         # What the follow-up newly asks about: all of X in "那X呢？", else the nouns it names (首班车)

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from qa.question import ASKS_PERSON as _ASKS_PERSON
 from qa.question import ASKS_PLACE as _ASKS_PLACE
 from qa.question import ASKS_WHEN as _ASKS_WHEN
-from qa.question import INTERROGATIVE, NAMED
+from qa.question import INTERROGATIVE, NAMED, key_terms
 from qa.tokens import normalize
 
 # A follow-up opens with a link word or closes with 呢 ("那福建呢？", "还有呢？").
@@ -45,6 +45,9 @@ _FUNCTION_CHARS = frozenset("的了和与及在是说等从向对把被给称为
 # verbs, adverbs, prepositions and particles before them.
 _PREDICATE_TAGS = ("v", "vn", "d", "p", "c", "u", "r", "y", "x", "a", "ad", "f")
 _TIME_OR_NUMBER = ("m", "t", "q", "f", "mq", "tg")
+# A time a question is asked of: a year, a part of one, a month.
+_TIME = re.compile(r"(?:整个|全年|今年|去年|前年|明年|[0-9]{4}年)?(?:[一二三四1-4]季度|上半年|下半年|前[两二三四五六七八九十0-9]+个?月|"
+                   r"[0-9]{1,2}月份?|一整年|全年)|今年|去年|前年|明年|[0-9]{4}年")
 # A question this short (characters, normalised) that names nothing of its own is elliptical ("票价多少？").
 _SHORT = 12
 
@@ -221,6 +224,26 @@ def topic(question: str) -> str:
     return _words(pairs)
 
 
+# Tokens a noun phrase is built of, leftwards from its head noun ("二十大精神专题研讨班", "浦江县新光村").
+_PHRASE_TAGS = ("n", "j", "b", "eng")
+
+
+def phrase_ending(noun: str, texts) -> str:
+    """The noun phrase ending in ``noun`` that the first of ``texts`` naming one has ("村" in
+    "浦江县新光村的村民…" → "浦江县新光村"); "" when none does. At most four words long."""
+    for text in texts:
+        pairs = _cut(without_credits(text or ""))
+        for k, (word, _) in enumerate(pairs):
+            if word != noun and not (word.endswith(noun) and len(word) > len(noun)):
+                continue
+            i = k
+            while i > 0 and k - i < 3 and pairs[i - 1][1].startswith(_PHRASE_TAGS) and not INTERROGATIVE.search(pairs[i - 1][0]):
+                i -= 1
+            if i < k or word != noun:
+                return _words(pairs[i:k + 1])
+    return ""
+
+
 def _topic_of(previous: str, earlier: tuple[str, ...]) -> str:
     """The topic a conversation carries: an earlier question's, when the previous one was built on
     it ("金华至衢州的跨省通勤公交票价多少？" keeps "金华至衢州的跨省通勤公交", not "…票价")."""
@@ -310,6 +333,11 @@ def _ellipsis(content: str, previous: str, earlier: tuple[str, ...] = ()) -> str
     when X is like one of its phrases and like none of the previous question's ("那一级茶青呢？"
     after a question about why the tea was good goes back to the one on 特级茶青's price)."""
     pairs = _cut(content)
+    # A time ("去年一整年呢？") takes the place of the previous question's time ("整个8月份").
+    if all(f.startswith(_TIME_OR_NUMBER) or f == "x" for _, f in pairs) and _TIME.search(content):
+        found = _TIME.search(previous)
+        if found:
+            return previous[:found.start()] + content + previous[found.end():]
     names = [(w, f) for w, f in pairs if _is_name(w, f)]
     if names and len(_words(names)) >= len(content) - 1:
         word, flag = names[0]
@@ -392,7 +420,11 @@ def resolve(question: str, previous: str, answer: str | None, settings: Rewriter
         return carried or first or (places(previous) or [""])[0]
 
     def pointed(noun: str) -> str:
-        """What "这个/这些 + noun" stands for: the noun of the conversation's topic."""
+        """What "这个/这些 + noun" stands for: the phrase the conversation named it by ("这个办法":
+        "实施办法"), else the noun of the conversation's topic."""
+        named = phrase_ending(noun, (previous, answer, *earlier))
+        if named:
+            return named
         if carried and noun not in carried:
             return f"{carried}的{noun}"
         return carried or (whole if noun in whole else whole + noun)
@@ -430,7 +462,8 @@ def resolve(question: str, previous: str, answer: str | None, settings: Rewriter
         elif word in _PLACE:
             replacement = place()
         elif word in _DEMONSTRATIVE and _PLACE_WORD.search(following):
-            found = place()
+            # "这个村": the 村 the conversation named ("新光村"), else the place it is about.
+            found = phrase_ending(following, (previous, answer, *earlier)) or place()
             replacement, skip = (found, 2) if found.endswith(following) else (found + following, 2)
         elif word in _DEMONSTRATIVE and following and tokens[i + 1][1].startswith(("n", "vn")) and word != "此":
             # "和睦新村那个楼道": the question names whose it is; else the topic's.
@@ -448,7 +481,10 @@ def resolve(question: str, previous: str, answer: str | None, settings: Rewriter
     if changed:
         return "".join(out)
     own = [w for w, f in tokens if _is_name(w, f)]
-    if not own and len(normalize(text)) <= settings.short_followup_chars:
+    # Nouns the conversation has not used name a topic of their own ("为什么今年春茶品质好？").
+    fresh = [w for w in key_terms(text)[2] if w not in previous and not any(w in e for e in earlier)
+             and w not in not_new(text)]
+    if not own and len(fresh) < 2 and len(normalize(text)) <= settings.short_followup_chars:
         # Asked of what the conversation is about, as a reader would write it out
         # ("同比增长多少？" → "今年迎峰度夏期间浙江全社会用电最高负荷同比增长多少？").
         # What the previous question counted is what a follow-up counting nothing is about

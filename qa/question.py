@@ -116,7 +116,8 @@ _SPANS = (
     ("level", re.compile(r"市级|设区市"), lambda m: "市级"),
     ("level", re.compile(r"县级"), lambda m: "县级"),
     # One year is not a run of years: "去年一年调整了多少人？" is not answered by "5年多来…1500余名".
-    ("years", re.compile(r"(?:[0-9]+|[一二三四五六七八九十两几]+)年多?(?:来|以来|间)|近[0-9一二三四五六七八九十两几]+年"),
+    ("years", re.compile(r"(?:[0-9]+|[一二三四五六七八九十两几]+)年多?(?:来|以来|间)|近[0-9一二三四五六七八九十两几]+年|"
+                         r"这些年|这几年|近年|多年|历年"),
      lambda m: "多年"),
     ("years", re.compile(r"今年|去年|前年|明年"), lambda m: m.group()),
 )
@@ -197,6 +198,11 @@ _DURATION = re.compile(rf"{_NUMBER}(?:年|月|天|日|小时|钟头|分钟|周|�
 # "增长多少？" with no unit asks for a rate: a sentence giving only amounts ("总值达到8000亿元,其中出口增长较快") gives none.
 _CHANGE = "增长|增幅|增速|下降|降幅|提高|提升|降低|上涨|下跌|减少"
 _ASKED_RATE = re.compile(rf"(?:{_CHANGE})了?(?:多少|几成)(?![\u3400-\u9fff])")
+# "比去年多了多少？" asks a difference: a sentence with a figure and no change gives none ("已落实早稻种植面积120万亩").
+_ASKED_DIFFERENCE = re.compile(r"(?:多|少|增加|减少|提前|推迟|早|晚)了?(?:多少|几)")
+_DIFFERENCE = re.compile(rf"(?:{_CHANGE}|增加|提前|推迟|扩大|缩小)了?[^,，。；;]{{0,8}}?[0-9零一二三四五六七八九十两]|"
+                         r"(?:多|少|早|晚)了?[0-9零一二三四五六七八九十两]|"
+                         r"同比|环比|[比较][^,，。；;]{0,10}(?:增|减|多|少|高|低|上升|提前|推迟)")
 # A rate of the change itself, in the same clause ("同比增长5.9%"; not "增长较快,…贡献了七成").
 _RATE = re.compile(rf"(?:{_CHANGE})[^,，。；;]{{0,8}}?(?:[0-9零一二三四五六七八九十两]+(?:\.[0-9]+)?\s*"
                    rf"(?:%|％|倍|成|个百分点|百分点)|两位数|翻[一两]番)")
@@ -222,4 +228,29 @@ def missing_unit(question: str, text: str) -> str | None:
         return None if re.search(rf"{_NUMBER}(?:人|名|位|户)", text) else "人"
     if _ASKED_DURATION.search(question):
         return None if _DURATION.search(text) else "时间"
+    if _ASKED_DIFFERENCE.search(question) and not _DIFFERENCE.search(text):
+        return "变化"
     return "幅度" if _ASKED_RATE.search(question) and not _RATE.search(text) else None
+
+
+# Units key_terms keeps that name no part of a whole ("其中出口有多少亿元": the part is 出口).
+_GENERIC_PARTS = frozenset("亿元 万元 元 人 名 个 家".split())
+
+
+def missing_part(question: str, text: str, start: int, end: int) -> str | None:
+    """The part "其中X有多少？" asks the count of, when the clause of the answer ``text[start:end]``
+    does not give it ("其中出口有多少亿元？": "全省进出口总值达到8000亿元" is the whole's), or None."""
+    asked = re.search(r"其中(.*)", question)
+    if not asked or asked_kind(question) != "count":
+        return None
+    _, names, focus = key_terms(asked.group(1))
+    terms = [t for t in names + focus if t not in _GENERIC_PARTS]
+    head = max((m.end() for m in re.finditer(r"[,，;；。:：]", text[:start])), default=0)
+    tail = next((m.start() + end for m in re.finditer(r"[,，;；。]", text[end:])), len(text))
+    words = jieba_segmenter().lcut(normalize(text[head:tail]))
+    def starts_a_word(term: str) -> bool:  # 出口 is in 进出口 but starts no word of it
+        return any(w.startswith(term) for w in words)
+
+    if not terms or all(starts_a_word(t) for t in terms) or starts_a_word("".join(terms)):
+        return None
+    return "".join(terms)

@@ -7,7 +7,7 @@ import re
 import pytest
 
 from qa.answer import Answerer, split_sentences
-from qa.question import asked_kind, contrasts, coverage, key_terms, missing_unit
+from qa.question import asked_kind, contrasts, coverage, key_terms, missing_part, missing_unit
 from qa.generate import Generator, GeneratorSettings
 from qa.index import NewsIndex
 
@@ -97,6 +97,17 @@ class TestContrasts:
         assert contrasts("今年以来培训了多少人次？", "今年以来,省市县三级累计培训154.6万人次。") == []
 
 
+class TestMissingPart:
+    def test_a_part_must_start_a_word_of_the_answers_clause(self):
+        text = "据杭州海关统计,今年前两个月,全省进出口总值达到8000亿元,其中出口增长较快"
+        at = text.index("8000亿元")
+        assert missing_part("其中出口具体有多少亿元？", text, at, at + 6) == "出口"
+        text = "目前,杭州未来科技城拥有两院院士47名,海外院士18名"
+        at = text.index("47名")
+        assert missing_part("其中有多少两院院士？", text, at, at + 3) is None
+        assert missing_part("出口有多少亿元？", text, at, at + 3) is None  # no 其中: no part asked
+
+
 class TestCoverage:
     def test_a_term_listed_in_brackets_is_there_and_a_split_one_is_not(self):
         assert coverage(["区县"], "绍兴6个区(县、市)的企业综合服务中心也同时挂牌", partial=False) == 1.0
@@ -127,6 +138,11 @@ class TestMissingUnit:
     def test_a_count_of_people_is_given_in_people(self):
         assert missing_unit("那里有多少村民？", "2024年3月以来,这里的农产品线上销售额已突破50万元。") == "人"
         assert missing_unit("它们已经引进了多少全职工程师？", "目前,已引进全职工程师4277人,解决技术难题1600多个") is None
+
+    def test_how_much_more_needs_a_difference(self):
+        assert missing_unit("比去年多了多少？", "目前全省已落实早稻种植面积120万亩。") == "变化"
+        assert missing_unit("比去年多了多少？", "早稻种植面积比去年多5万亩。") is None
+        assert missing_unit("比10年前增长了多少？", "人才总量1482万人,比10年前增长了近一倍") is None
 
     def test_how_long_needs_a_length_or_how_often(self):
         assert missing_unit("这部电梯从开工到投用花了多长时间？", "12户居民最终全部签字同意。") == "时间"
@@ -336,6 +352,12 @@ class TestFollowupAnswer:
         result = _converse(answerer, "杭州今年计划新增加装多少台电梯？", "每台的补助标准提高到多少？", "那宁波的补助是多少？")
         assert result["answer"] is None and "杭州" in result["reason"] and "宁波" in result["reason"], result
         assert "20万元" in (_converse(answerer, "杭州今年计划新增加装多少台电梯？", "每台的补助标准提高到多少？")["answer"] or "")
+
+    def test_the_whole_is_no_answer_for_a_part_or_a_difference(self, answerer):
+        result = _converse(answerer, "今年前两个月浙江进出口总值有多少？", "其中出口具体有多少亿元？")
+        assert result["answer"] is None and "出口" in result["reason"], result
+        result = _converse(answerer, "全省已落实早稻种植面积多少？", "比去年多了多少？")
+        assert result["answer"] is None and "变化" in result["reason"], result
 
     def test_a_same_period_last_year_is_what_year_on_year_gives(self, answerer):
         result = _converse(answerer, "浙能集团的董事长是谁？", "他说截至7月27日，7月份浙江全社会累计用电量是多少？",
