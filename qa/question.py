@@ -119,13 +119,18 @@ _SPANS = (
     ("years", re.compile(r"(?:[0-9]+|[一二三四五六七八九十两几]+)年多?(?:来|以来|间)|近[0-9一二三四五六七八九十两几]+年|"
                          r"这些年|这几年|近年|多年|历年"),
      lambda m: "多年"),
-    ("years", re.compile(r"今年|去年|前年|明年"), lambda m: m.group()),
+    ("years", re.compile(r"(?:今年|去年|前年|明年)(?!同期)"), lambda m: m.group()),
 )
 _NUMERALS = {"一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9, "十": 10}
 # Text after these compares with what follows ("较一季度增长"), it is not what the text is about.
 _COMPARING = re.compile(r"(?:比|较|与|同比|环比|超过|高于|低于)$")
 # A word after these, or before 同期, is what the text compares with ("比去年增长"), not what it is about.
 _COMPARED = frozenset("比 较 同 与 和 于 超过 高于 低于".split())
+
+
+_BEFORE = re.compile(r"之前|以前|原来|原先|调整前|提高前|此前")
+_CHANGED_TO = re.compile(r"(?:提高|提升|调整|增加|上调|下调|降低|降|减少|扩大)(?:到|至|为)")
+_CHANGED_FROM = re.compile(r"(?:由|从)[^,，。；;]{1,12}(?:提高|提升|调整|增加|上调|下调|降低|降|减少|扩大)")
 
 
 def contrasts(question: str, text: str) -> list[tuple[str, str]]:
@@ -152,6 +157,9 @@ def contrasts(question: str, text: str) -> list[tuple[str, str]]:
         given = [w for w in group if w in named]
         if len(asked) == 1 and given and asked[0] not in named:
             found.append((asked[0], given[0]))
+    # "之前的补助标准是多少？" is not given by "补助标准提高到每台20万元": only the new value is.
+    if _BEFORE.search(question) and _CHANGED_TO.search(text) and not _CHANGED_FROM.search(text):
+        found.append(("之前", "调整后"))
     # "8月份的用电量" is not given by "7月份…", "一季度" not by "上半年…", "县级" not by "设区市…".
     asked_spans, given_spans = _spans(normalize(question)), _spans(normalize(text))
     for kind, asked in asked_spans.items():
@@ -254,3 +262,4 @@ def missing_part(question: str, text: str, start: int, end: int) -> str | None:
     if not terms or all(starts_a_word(t) for t in terms) or starts_a_word("".join(terms)):
         return None
     return "".join(terms)
+
