@@ -18,8 +18,8 @@ DEV2 = DATA / "conversations_dev2.jsonl"  # written for the second pass on #15
 DEV3 = DATA / "conversations_dev3.jsonl"  # written for the third pass, before tuning on it
 DEV4 = DATA / "conversations_dev4.jsonl"  # written for the fourth pass, before tuning on it
 # Held-out sets, each measured once and then, its misses studied, used for development.
-RETIRED = [DATA / f"conversations_heldout{n}_retired.jsonl" for n in (1, 2, 3)]
-HELDOUT = DATA / "conversations_heldout4.jsonl"  # measured once, not tuned on
+RETIRED = [DATA / f"conversations_heldout{n}_retired.jsonl" for n in (1, 2, 3, 4, 5, 6, 7)]
+HELDOUT = DATA / "conversations_heldout8.jsonl"  # measured once, not tuned on
 
 
 def _history(*turns: str) -> list[dict]:
@@ -63,6 +63,19 @@ class TestRewriter:
         assert resolve("那党委书记呢？", "浙能集团的董事长是谁？", None) == "浙能集团的党委书记是谁？"
         assert resolve("男子双人三米板呢？", "成都大运会跳水女子双人10米台的冠军是谁？", None) == \
             "成都大运会跳水男子双人三米板的冠军是谁？"
+
+    def test_a_time_takes_the_place_of_the_time_asked_before(self):
+        assert resolve("去年一整年呢？", "那整个8月份预计要用多少电？", None) == "那去年一整年预计要用多少电？"
+        assert resolve("那二季度呢？", "一季度全省进出口多少？", None) == "二季度全省进出口多少？"
+
+    def test_this_and_a_noun_is_the_phrase_the_conversation_named_it_by(self):
+        assert resolve("这个村在哪个县？", "新光村建起的数字驾驶舱能实时显示哪些数据？", None) == "新光村在哪个县？"
+        query = resolve("这个办法是哪些部门制定的？", "出台以后已经有多少干部被容错免责了？", None,
+                        earlier=("浙江今年出台的容错纠错实施办法细化了多少种容错情形？",))
+        assert query == "实施办法是哪些部门制定的？", query
+
+    def test_a_short_question_with_nouns_of_its_own_is_left_alone(self):
+        assert resolve("为什么今年春茶品质好？", "今年西湖龙井特级茶青收购均价涨了多少？", None) == "为什么今年春茶品质好？"
 
     def test_a_short_follow_up_counting_nothing_is_about_what_was_counted(self):
         query = resolve("从哪一年开始试点的？", "浙江试点建设了多少家特色产业工程师协同创新中心？", None)
@@ -183,13 +196,17 @@ class TestConversationSets:
         assert sum(1 for c in heldout for _ in c["turns"][1:]) >= 25
         assert sum(1 for t in followups if t.get("unanswerable")) >= 15
 
-    # Measured 2026-12-01 on the gallery (2-core x86_64) after the fourth pass: follow-up hit,
+    # Measured 2026-12-01 on the gallery (2-core x86_64) after the fifth pass: follow-up hit,
     # abstention, first-turn hit. dev 1.0 (30/30), 1.0 (8/8), 1.0; dev2 1.0 (31/31), 1.0 (13/13), 1.0;
     # dev3 0.969 (31/32), 0.9 (9/10), 1.0 (16/16); dev4 0.953 (41/43), 1.0 (13/13), 1.0 (20/20);
-    # retired held-out 1: 1.0 (17/17), 1.0 (10/10), 1.0; 2: 0.933 (28/30), 1.0, 1.0; 3: 0.966 (28/29), 1.0, 1.0.
+    # retired held-out 1: 1.0 (17/17), 1.0 (10/10), 1.0; 2: 0.933 (28/30), 1.0, 1.0; 3: 0.966 (28/29), 1.0, 1.0;
+    # 4: 0.935 (29/31), 0.9 (9/10), 1.0; 5: 1.0 (30/30), 1.0 (15/15), 1.0; 6: 0.818 (27/33), 0.92 (23/25), 1.0;
+    # 7: 0.794 (27/34), 0.92 (23/25), 1.0 (25/25).
     @pytest.mark.parametrize("questions, hit, abstention, first", [
         (DEV, 0.95, 0.87, 0.95), (DEV2, 0.95, 0.92, 0.95), (DEV3, 0.93, 0.8, 0.93), (DEV4, 0.93, 0.92, 0.95),
         (RETIRED[0], 0.94, 0.9, 0.92), (RETIRED[1], 0.9, 0.9, 0.93), (RETIRED[2], 0.93, 0.9, 0.93),
+        (RETIRED[3], 0.9, 0.8, 0.93), (RETIRED[4], 0.96, 0.93, 0.95), (RETIRED[5], 0.78, 0.88, 0.96),
+        (RETIRED[6], 0.76, 0.88, 0.96),
     ], ids=lambda v: v.stem if hasattr(v, "stem") else None)
     def test_dev_floors(self, gallery_answerer, questions, hit, abstention, first):
         report = evaluate_conversations(gallery_answerer.index, questions, gallery_answerer)
@@ -199,15 +216,16 @@ class TestConversationSets:
         assert report["first_turns"]["hit_rate"] >= first, misses
 
     def test_heldout_floors(self, gallery_index_dir):
-        """conversations_heldout4, written blind by a helper and measured once through `newsqa eval`
-        (2026-12-01, 2-core x86_64, gallery index), after the fourth pass was settled on the sets
-        above: follow-up hit 0.903 (28/31), answered 0.935, abstention 0.700 (7/10), first turns 1.0
-        (15/15). #15 asks for 0.90 and 0.90: the hit rate reaches it, abstention does not. The
-        earlier held-out sets, each measured once before being retired, gave hit/abstention
-        0.824/0.8, 0.900/0.700 and 0.966/0.700. These floors guard what was reached."""
+        """conversations_heldout8, written blind by a helper and measured once through `newsqa eval`
+        (2026-12-01, 2-core x86_64, gallery index) at the end of the fifth pass, its misses not
+        read: follow-up hit 0.765 (26/34), answered 0.853, abstention 0.800 (20/25), first turns
+        0.96 (24/25). #15 asks for 0.90 and 0.90: neither is reached. The held-out sets before it,
+        each measured once and then studied (now ``*_retired``), gave hit/abstention 0.824/0.8,
+        0.900/0.700, 0.966/0.700, 0.903/0.700, 0.967/0.800, 0.697/0.840 and 0.794/0.880. These
+        floors guard what was reached."""
         report = _eval(gallery_index_dir, HELDOUT)
         misses = json.dumps(report["misses"], ensure_ascii=False)[:3000]
-        assert report["followups"]["answerable"] == 31 and report["followups"]["unanswerable"] == 10
-        assert report["followups"]["hit_rate"] >= 0.87, misses
-        assert report["followups"]["abstention"] >= 0.6, misses
-        assert report["first_turns"]["hit_rate"] >= 0.93, misses
+        assert report["followups"]["answerable"] == 34 and report["followups"]["unanswerable"] == 25
+        assert report["followups"]["hit_rate"] >= 0.73, misses
+        assert report["followups"]["abstention"] >= 0.76, misses
+        assert report["first_turns"]["hit_rate"] >= 0.92, misses
