@@ -164,8 +164,8 @@ class Answerer:
                 break
             first, last, misfit = self._fit(query, top[best], reading, results, in_conversation)
             if misfit is not None:
-                # Another sentence of the same passage may answer ("…女子双人10米台决赛,毫无悬念获得
-                #冠军。在男子双人三米板决赛中,…黄博文和梁朝辉…获得冠军"): read it without the misfit.
+                # Another sentence of the same passage may answer ("…女子双人10米台决赛,…获得冠军。
+                # 在男子双人三米板决赛中,…黄博文和梁朝辉…获得冠军"): read it without the misfit.
                 text = top[best]["text"]
                 blanked = text[:first] + " " * (last - first) + text[last:]
                 again = self.reader.run(query, [{"title": top[best].get("title"), "text": blanked}])[0]

@@ -207,7 +207,8 @@ _DURATION = re.compile(rf"{_NUMBER}(?:年|月|天|日|小时|钟头|分钟|周|�
 _CHANGE = "增长|增幅|增速|下降|降幅|提高|提升|降低|上涨|下跌|减少"
 _ASKED_RATE = re.compile(rf"(?:{_CHANGE})了?(?:多少|几成)(?![\u3400-\u9fff])")
 # "比去年多了多少？" asks a difference: a sentence with a figure and no change gives none ("已落实早稻种植面积120万亩").
-_ASKED_DIFFERENCE = re.compile(r"(?:多|少|增加|减少|提前|推迟|早|晚)了?(?:多少|几)")
+_ASKED_DIFFERENCE = re.compile(r"(?:增加|减少|提前|推迟)了?(?:多少|几)|(?:多|少|早|晚)了(?:多少|几)|"
+                               r"比[^，,？?]*(?:多|少|早|晚)(?:多少|几)")  # not "最晚几点发车"
 _DIFFERENCE = re.compile(rf"(?:{_CHANGE}|增加|提前|推迟|扩大|缩小)了?[^,，。；;]{{0,8}}?[0-9零一二三四五六七八九十两]|"
                          r"(?:多|少|早|晚)了?[0-9零一二三四五六七八九十两]|"
                          r"同比|环比|[比较][^,，。；;]{0,10}(?:增|减|多|少|高|低|上升|提前|推迟)")

@@ -148,6 +148,7 @@ class TestMissingUnit:
         assert missing_unit("比去年多了多少？", "目前全省已落实早稻种植面积120万亩。") == "变化"
         assert missing_unit("比去年多了多少？", "早稻种植面积比去年多5万亩。") is None
         assert missing_unit("比10年前增长了多少？", "人才总量1482万人,比10年前增长了近一倍") is None
+        assert missing_unit("每天最晚几点发车？", "末班车晚上8点发车。") is None  # 最晚: no difference asked
 
     def test_how_long_needs_a_length_or_how_often(self):
         assert missing_unit("这部电梯从开工到投用花了多长时间？", "12户居民最终全部签字同意。") == "时间"
