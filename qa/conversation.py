@@ -47,7 +47,7 @@ _PREDICATE_TAGS = ("v", "vn", "d", "p", "c", "u", "r", "y", "x", "a", "ad", "f")
 _TIME_OR_NUMBER = ("m", "t", "q", "f", "mq", "tg")
 # A time a question is asked of: a year, a part of one, a month.
 _TIME = re.compile(r"(?:整个|全年|今年|去年|前年|明年|[0-9]{4}年)?(?:[一二三四1-4]季度|上半年|下半年|前[两二三四五六七八九十0-9]+个?月|"
-                   r"[0-9]{1,2}月份?|一整年|全年)|今年|去年|前年|明年|[0-9]{4}年")
+                   r"[0-9]{1,2}月份?(?![0-9])|一整年|全年)|今年|去年|前年|明年|[0-9]{4}年")  # not 7月 of 7月27日
 # A question this short (characters, normalised) that names nothing of its own is elliptical ("票价多少？").
 _SHORT = 12
 
@@ -371,7 +371,7 @@ def _ellipsis(content: str, previous: str, earlier: tuple[str, ...] = ()) -> str
 
 
 def resolve(question: str, previous: str, answer: str | None, settings: RewriterSettings | None = None,
-            earlier: tuple[str, ...] = ()) -> str:
+            earlier: tuple[str, ...] = (), answered: tuple[str, ...] = ()) -> str:
     """One follow-up made standalone from the previous (already standalone) question and its answer.
 
     Pointers are replaced by what they point to: 他/她 by the person the last answer named (when
@@ -387,6 +387,9 @@ def resolve(question: str, previous: str, answer: str | None, settings: Rewriter
         settings: rewriter settings.
         earlier: the questions before ``previous``, standalone, newest first ("那杭州完成了多少个？"
             may go back to one of them).
+        answered: those of ``earlier`` that got an answer, newest first: after a question with
+            none, "那X呢？" goes back to the last one answered ("城乡居民收入呢？" after "报告是谁
+            作的？" had no answer asks what the GDP target question asked).
 
     Returns:
         The standalone question (``question`` itself when it needs nothing from the conversation).
@@ -395,6 +398,8 @@ def resolve(question: str, previous: str, answer: str | None, settings: Rewriter
     text = question.strip()
     content = ellipsis_content(text)
     if content:
+        if answer is None and answered:
+            return _ellipsis(content, answered[0], answered[1:])
         return _ellipsis(content, previous, earlier)
     about = subject(previous)
     whole = about.replace(" ", "")
@@ -520,15 +525,18 @@ class FollowupRewriter:
             "asked_before": every earlier question made standalone, oldest first}``.
         """
         asked_before: list[str] = []  # the earlier questions made standalone, oldest first
+        answered: list[str] = []  # those of them that got an answer
         answer = None
         for asked, replied in earlier_exchanges(history):
-            asked_before.append(resolve(asked, asked_before[-1], answer, self.settings, tuple(asked_before[-2::-1]))
-                                if asked_before else asked)
+            asked_before.append(resolve(asked, asked_before[-1], answer, self.settings, tuple(asked_before[-2::-1]),
+                                        tuple(answered[::-1])) if asked_before else asked)
+            if answer is not None and len(asked_before) > 1:
+                answered.append(asked_before[-2])
             answer = replied
         if not asked_before:
             return {"query": question, "rewritten": False, "previous_query": None, "previous_answer": None,
                     "asked_before": []}
         standalone = asked_before[-1]
-        query = resolve(question, standalone, answer, self.settings, tuple(asked_before[-2::-1]))
+        query = resolve(question, standalone, answer, self.settings, tuple(asked_before[-2::-1]), tuple(answered[::-1]))
         return {"query": query, "rewritten": query != question, "previous_query": standalone,
                 "previous_answer": answer, "asked_before": asked_before}
