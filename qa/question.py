@@ -200,6 +200,9 @@ _ASKED_COUNT = re.compile(rf"(?<![第哪])(?:多少|几)({'|'.join(sorted(_UNITS
 _NUMBER = r"[0-9零一二三四五六七八九十百千万亿两]+(?:\.[0-9]+)?\s*[多余万亿千百]*\s*(?:个)?"
 # "多久？" is answered by a length of time ("约1小时", "3个月内") or how often ("每季", "一季一晾晒").
 _ASKED_DURATION = re.compile(r"多久|多长时间")
+# "隔多久一班？", "多久开一次？" ask how often: "全程约1小时" is a length, not an interval.
+_ASKED_FREQUENCY = re.compile(r"(?:多久|多长时间)[\u3400-\u9fff]{0,3}一[次班趟回]|隔多久|间隔多")
+_FREQUENCY = re.compile(r"每[^,，。；;]{0,6}|间隔|一[年月天日周季][一个]|[0-9一二三四五六七八九十两半]+(?:分钟|小时|天|周|个月|年)一[次班趟回]")
 _DURATION = re.compile(rf"{_NUMBER}(?:年|月|天|日|小时|钟头|分钟|周|星期|季度?)|[每一][年月天日周季]")
 
 
@@ -235,6 +238,8 @@ def missing_unit(question: str, text: str) -> str | None:
         return None if re.search(rf"{_NUMBER}(?:{_UNITS[asked.group(1)]})", text) else asked.group(1)
     if _ASKED_PEOPLE.search(question):
         return None if re.search(rf"{_NUMBER}(?:人|名|位|户)", text) else "人"
+    if _ASKED_FREQUENCY.search(question):
+        return None if _FREQUENCY.search(text) else "间隔"
     if _ASKED_DURATION.search(question):
         return None if _DURATION.search(text) else "时间"
     if _ASKED_DIFFERENCE.search(question) and not _DIFFERENCE.search(text):

@@ -154,6 +154,9 @@ class TestMissingUnit:
         assert missing_unit("这部电梯从开工到投用花了多长时间？", "12户居民最终全部签字同意。") == "时间"
         assert missing_unit("全程要多久？", "单程票价15元,全程约1小时。") is None
         assert missing_unit("它现在多久开一次？", "县委书记工作交流会坚持每季召开") is None
+        # How often is an interval: a length of time does not give it.
+        assert missing_unit("中间大概隔多久一班？", "单程票价15元,全程约1小时。") == "间隔"
+        assert missing_unit("隔多久一班？", "高峰时段每30分钟一班") is None
 
     def test_rank_and_which_ask_no_count(self):
         assert missing_unit("在全国排第几位？", "两项数据都处在全国第4位") is None
