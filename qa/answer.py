@@ -7,7 +7,7 @@ import threading
 from collections import OrderedDict
 from dataclasses import dataclass
 
-from qa.conversation import FollowupRewriter, ellipsis_content, not_new, people, places, without_credits
+from qa.conversation import FollowupRewriter, ellipsis_content, not_new, people, place_rank, places, without_credits
 from qa.index import NewsIndex
 from qa.parse import SUBTITLE_SECTION
 from qa.question import asked_kind, contrasts, coverage, key_terms, missing_part, missing_unit, question_names
@@ -16,11 +16,10 @@ from qa.retrieve import HybridRetriever, RetrieverSettings
 from qa.tokens import normalize
 
 _ABOUT = 3  # mentions that make a name what an article is about
-_PROVINCES = ("北京 天津 上海 重庆 河北 山西 辽宁 吉林 黑龙江 江苏 浙江 安徽 福建 江西 山东 河南 湖北 湖南 广东 海南 四川 "
-              "贵州 云南 陕西 甘肃 青海 台湾 内蒙古 广西 西藏 宁夏 新疆 香港 澳门").split()
+_PROVINCES = tuple(("北京 天津 上海 重庆 河北 山西 辽宁 吉林 黑龙江 江苏 浙江 安徽 福建 江西 山东 河南 湖北 湖南 广东 海南 四川 "
+                    "贵州 云南 陕西 甘肃 青海 台湾 内蒙古 广西 西藏 宁夏 新疆 香港 澳门").split())
 # Words giving a figure for the whole province, said before it in its clause ("全省7000余家工坊").
 _WHOLE_PROVINCE = re.compile(r"全省|我省")
-_PLACE_RANK = re.compile(r"(省|市|县|区|镇|乡|村|街道|社区)$")
 _OWN_PROVINCE = re.compile(r"全省|我省|本省|省委|省政府|省内")
 _SENTENCE_END = re.compile(r"[^。！？!?；;]*[。！？!?；;]+[”’」』)）]?|[^。！？!?；;]+$")
 _CITATION = re.compile(r"\[\d+\]")
@@ -215,14 +214,15 @@ class Answerer:
         earlier = set(question_names(rewrite["previous_query"] or "", ("ns",)))
         typed = places(query)  # 嘉兴, which jieba tags as a person's name, is a place
         names = question_names(query, ("ns",)) + [n for n in question_names(query, ("nr", "nz")) if n in typed]
+        s0, s1 = passage["highlight"]
+        sentence = passage["text"][s0:s1]
+        conversation = " ".join(rewrite.get("asked_before") or [rewrite["previous_query"] or ""])
+        said = f"{conversation} {rewrite['previous_answer'] or ''}"
         for name in dict.fromkeys(names):
             if name not in earlier and not (_mentions(name, passage, article) or self._home(name, passage)):
                 return _abstain(query, f"回答这个问题的文章没有提到“{name}”，无法回答")
-        s0, s1 = passage["highlight"]
-        sentence = passage["text"][s0:s1]
         # A place the conversation has not named yet is what the follow-up asks of ("其中杭州有多少个
         # 网格？" after the province's 8.5万个): the sentence itself must name it.
-        said = " ".join([*(rewrite.get("asked_before") or []), rewrite["previous_answer"] or ""])
         for name in dict.fromkeys(names):
             if name not in said and name not in normalize(sentence) and not self._home(name, passage):
                 return _abstain(query, f"回答的句子没有提到“{name}”，无法回答")
@@ -234,7 +234,6 @@ class Answerer:
         part = missing_part(question, passage["text"], *passage["answer_highlight"])
         if part:
             return _abstain(query, f"检索到的数字不是{part}的，无法回答")
-        conversation = " ".join(rewrite.get("asked_before") or [rewrite["previous_query"] or ""])
         elliptical = ellipsis_content(question)
         # What the follow-up newly asks about: all of X in "那X呢？", else the nouns it names (首班车)
         # other than those naming what was given or the kind of answer asked for (see ``not_new``).
@@ -383,7 +382,7 @@ def _misfit(question: str, sentence: str, lead: str = "", alone: bool = False) -
     clause = re.split(r"[,，;；。:：]", lead)[-1]
     whole = _WHOLE_PROVINCE.search(clause)
     if whole:
-        cities = [p for p in places(question) if not p.startswith(tuple(_PROVINCES)) and p not in normalize(clause)]
+        cities = [p for p in places(question) if not p.startswith(_PROVINCES) and p not in normalize(clause)]
         if cities:
             return f"检索到的数字是{whole.group()}的，不是{'、'.join(cities)}的，无法回答"
     unit = missing_unit(question, sentence)
@@ -399,19 +398,13 @@ def _other_place(question: str, sentence: str, passage: dict) -> str | None:
     its 海曙区: with no gazetteer, a 区 or 街道 may lie inside the city asked of)."""
     paragraph = normalize(passage["text"] + " " + (passage.get("title") or ""))
     named_places = question_names(question, ("ns",))  # not "新任镇", which places() builds of 新任 + 镇
-    asked = [p for p in places(question) if not p.startswith(tuple(_PROVINCES)) and p not in paragraph
+    asked = [p for p in places(question) if not p.startswith(_PROVINCES) and p not in paragraph
              and any(n in p for n in named_places)]
     named = [p for p in places(without_credits(sentence)) if not any(p in a or a in p for a in asked)
-             and any(_rank(p) == _rank(a) for a in asked)]
+             and any(place_rank(p) == place_rank(a) for a in asked)]
     if asked and named:
         return f"检索到的句子说的是{'、'.join(named)}，不是{'、'.join(asked)}，无法回答"
     return None
-
-
-def _rank(place: str) -> str:
-    """A place's rank as its name says it: its suffix (市, 县, 区, 镇, 村, 街道…), or "" for a bare name."""
-    found = _PLACE_RANK.search(place)
-    return found.group() if found else ""
 
 
 def _contrast_reason(pairs: list[tuple[str, str]]) -> str:

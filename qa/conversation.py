@@ -178,6 +178,12 @@ def places(text: str) -> list[str]:
     return list(dict.fromkeys(out))
 
 
+def place_rank(place: str) -> str:
+    """A place's rank as its name says it: its suffix (市, 县, 区, 镇, 村, 街道…), or "" for a bare name."""
+    found = _PLACE_SUFFIX.search(place)
+    return found.group() if found else ""
+
+
 def subject(question: str) -> str:
     """What a question is about: its noun phrases, question words and the asked-for verb left out
     ("杭州未来科技城是哪一年挂牌成立的？" → "杭州未来科技城")."""
@@ -486,10 +492,13 @@ def resolve(question: str, previous: str, answer: str | None, settings: Rewriter
     if changed:
         return "".join(out)
     own = [w for w, f in tokens if _is_name(w, f)]
-    # Nouns the conversation has not used name a topic of their own ("为什么今年春茶品质好？").
-    fresh = [w for w in key_terms(text)[2] if w not in previous and not any(w in e for e in earlier)
-             and w not in not_new(text)]
-    if not own and len(fresh) < 2 and len(normalize(text)) <= settings.short_followup_chars:
+
+    def fresh() -> list[str]:
+        """Nouns the conversation has not used: two name a topic of their own ("为什么今年春茶品质好？")."""
+        known = not_new(text)
+        return [w for w in key_terms(text)[2] if w not in previous and not any(w in e for e in earlier) and w not in known]
+
+    if not own and len(normalize(text)) <= settings.short_followup_chars and len(fresh()) < 2:
         # Asked of what the conversation is about, as a reader would write it out
         # ("同比增长多少？" → "今年迎峰度夏期间浙江全社会用电最高负荷同比增长多少？").
         # What the previous question counted is what a follow-up counting nothing is about
@@ -525,18 +534,22 @@ class FollowupRewriter:
             "asked_before": every earlier question made standalone, oldest first}``.
         """
         asked_before: list[str] = []  # the earlier questions made standalone, oldest first
-        answered: list[str] = []  # those of them that got an answer
-        answer = None
+        replies: list[str | None] = []  # the assistant's reply to each (None: no answer)
+
+        def standalone(text: str) -> str:
+            """``text`` made standalone from the turns so far."""
+            if not asked_before:
+                return text
+            earlier = tuple(asked_before[-2::-1])
+            answered = tuple(q for q, reply in zip(earlier, replies[-2::-1]) if reply is not None)
+            return resolve(text, asked_before[-1], replies[-1], self.settings, earlier, answered)
+
         for asked, replied in earlier_exchanges(history):
-            asked_before.append(resolve(asked, asked_before[-1], answer, self.settings, tuple(asked_before[-2::-1]),
-                                        tuple(answered[::-1])) if asked_before else asked)
-            if answer is not None and len(asked_before) > 1:
-                answered.append(asked_before[-2])
-            answer = replied
+            asked_before.append(standalone(asked))
+            replies.append(replied)
         if not asked_before:
             return {"query": question, "rewritten": False, "previous_query": None, "previous_answer": None,
                     "asked_before": []}
-        standalone = asked_before[-1]
-        query = resolve(question, standalone, answer, self.settings, tuple(asked_before[-2::-1]), tuple(answered[::-1]))
-        return {"query": query, "rewritten": query != question, "previous_query": standalone,
-                "previous_answer": answer, "asked_before": asked_before}
+        query = standalone(question)
+        return {"query": query, "rewritten": query != question, "previous_query": asked_before[-1],
+                "previous_answer": replies[-1], "asked_before": asked_before}

@@ -19,7 +19,7 @@ MAX_QUESTION_TOKENS = 40
 MAX_TITLE_TOKENS = 24
 # A fact asked for lies in one sentence: a span over "。" is the reader torn between two. An
 # explanation ("为什么…？") may take two. (！ and ？ also end titles: 《CDTV×Sacas！》.)
-_FULL_STOP = re.compile(r"。")
+_FULL_STOP = "。"
 _EXPLANATION = re.compile(r"为什么|为何|怎么|怎样|如何|原因|意思")
 MAX_ANSWER_TOKENS = 64  # CMRC 2018 marks spans up to a sentence long
 
@@ -184,7 +184,7 @@ class SpanReader:
             prob = _sigmoid(a)
             text = passages[w.passage]["text"]
             stops = None if explains else \
-                np.array([sp is not None and bool(_FULL_STOP.search(text[sp[0]:sp[1]])) for sp in w.spans])
+                np.array([sp is not None and _FULL_STOP in text[sp[0]:sp[1]] for sp in w.spans])
             span = best_span(s[: len(w.ids)], e[: len(w.ids)], w.spans, stops=stops)
             if span is None:
                 best["answerable"] = max(best["answerable"], prob)
