@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from qa.conversation import FollowupRewriter, ellipsis_content, not_new, people, place_rank, places, without_credits
 from qa.index import NewsIndex
 from qa.parse import SUBTITLE_SECTION
-from qa.question import asked_kind, contrasts, coverage, key_terms, missing_part, missing_unit, question_names
+from qa.question import asked_attribute, asked_kind, contrasts, coverage, key_terms, missing_part, missing_unit, question_names
 from qa.read import SpanReader
 from qa.retrieve import HybridRetriever, RetrieverSettings
 from qa.tokens import normalize
@@ -388,6 +388,9 @@ def _misfit(question: str, sentence: str, lead: str = "", alone: bool = False) -
     unit = missing_unit(question, sentence)
     if unit:
         return f"检索到的句子没有给出多少{unit}，无法回答"
+    attribute = asked_attribute(question)
+    if attribute and coverage([attribute], sentence) < 0.5:
+        return f"检索到的句子没有说{attribute}怎么样，无法回答"
     return None
 
 

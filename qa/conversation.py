@@ -20,7 +20,7 @@ _PEOPLE = frozenset("他们 她们 他俩 她俩 二人 两人".split())
 _PERSON = frozenset("他 她 此人 这位 那位".split())
 _PLACE = frozenset("那里 那儿 这里 这儿 当地 该地 此地 本地 该市 该县 该区 该镇 该乡 该村 该省".split())
 _THING = frozenset("它 它们 其 其中 该 此".split())
-_DEMONSTRATIVE = frozenset("这个 那个 该 此".split())  # + 村/县/市…: a place; + another noun: a thing
+_DEMONSTRATIVE = frozenset("这个 那个 该 此 这次 那次 此次 本次 这场 那场".split())  # + 村/县/市…: a place; + another noun: a thing
 _POINTERS = frozenset("这些 那些 上述".split())  # + a noun: what was just given
 _QUANTITIES = re.compile(r"^(?:这|那|上述)(?:两|二|三|几|些)(?:项|个|组)?$|^上述$")
 _WHOLE = frozenset("全省 全市 全县 全区 全国".split())  # after a place, the whole of it
@@ -477,8 +477,8 @@ def resolve(question: str, previous: str, answer: str | None, settings: Rewriter
             found = phrase_ending(following, (previous, answer, *earlier)) or place()
             replacement, skip = (found, 2) if found.endswith(following) else (found + following, 2)
         elif word in _DEMONSTRATIVE and following and tokens[i + 1][1].startswith(("n", "vn")) and word != "此":
-            # "和睦新村那个楼道": the question names whose it is; else the topic's.
-            named_before = any(_is_name(w, f) for w, f in tokens[:i])
+            # "和睦新村那个楼道", "她那个楼道": the question names whose it is; else the topic's.
+            named_before = changed or any(_is_name(w, f) for w, f in tokens[:i])
             replacement, skip = (following if named_before else pointed(following)), 2
         elif word in _THING:
             replacement = whole + "中" if word == "其中" else \

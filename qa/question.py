@@ -20,6 +20,8 @@ _ASKED = (("place", ASKS_PLACE), ("time", re.compile(ASKS_WHEN.pattern + r"|何�
 NAMED = ("ns", "nr", "nt")
 _PREPOSITIONS = frozenset("从在到给向对把被和与跟往于")
 _FOCUS = ("n", "nz", "j", "vn", "eng", "b", "nrt", "nw")
+# A length of time asked with what bounds it ("上任多久内交报告"): cut out whole, or jieba reads 内交.
+_WITHIN = re.compile(r"(?:多久|多长时间|几个?(?:天|年|月|周|小时)|多少(?:天|年|个月|小时))(?:以内|之内|内|以前|之前|以后|之后)")
 _GENERIC = frozenset("一共 总共 名字 时间 情况 问题 方面 工作 内容 原因 目的 数量 总数 人数 名称 地方 东西 办法 措施 人 人家 事".split())
 
 
@@ -37,7 +39,7 @@ def key_terms(question: str) -> tuple[list[str], list[str], list[str]]:
 
     jieba = jieba_segmenter()
     terms, names, focus = [], [], []
-    for pair in pseg.cut(INTERROGATIVE.sub("，", normalize(question))):
+    for pair in pseg.cut(INTERROGATIVE.sub("，", _WITHIN.sub("，", normalize(question)))):
         word, flag = pair.word, pair.flag
         if word in QUESTION_WORDS or not re.search(r"[0-9A-Za-z\u3400-\u9fff]", word) or flag in ("r", "uj", "y", "c", "p"):
             continue
@@ -53,6 +55,27 @@ def asked_kind(question: str) -> str | None:
     """What kind of answer a question asks for: "place", "time", "person", "count" or "reason";
     None when its question word says no kind (什么, 怎么样)."""
     return next((kind for kind, pattern in _ASKED if pattern.search(question)), None)
+
+
+# How something is ("春茶品质怎么样？"): a sentence not naming 品质 does not say. Words such as 效果
+# or 进展 are answered in other words ("成效明显"), so they are not held to.
+_HOW_IS = re.compile(r"([\u3400-\u9fff]{2,})(?:怎么样|怎样|如何)[？?。]*$")
+_LOOSE_ATTRIBUTES = frozenset("效果 成效 进展 表现 反响 前景 情况 状况 形势 态势 发展 工作".split())
+
+
+def asked_attribute(question: str) -> str | None:
+    """The noun a question asks how it is ("今年春茶品质怎么样？": 品质), or None."""
+    import jieba.posseg as pseg
+
+    asked = _HOW_IS.search(normalize(question))
+    if not asked:
+        return None
+    jieba_segmenter()  # the project's words loaded
+    pairs = list(pseg.cut(asked.group(1)))
+    word, flag = pairs[-1].word, pairs[-1].flag
+    if flag.startswith(("n", "vn")) and len(word) >= 2 and word not in _GENERIC and word not in _LOOSE_ATTRIBUTES:
+        return word
+    return None
 
 
 # Words news writes for one another: "比去年同期增长" is "同比增长".
@@ -128,6 +151,10 @@ _COMPARING = re.compile(r"(?:比|较|与|同比|环比|超过|高于|低于)$")
 _COMPARED = frozenset("比 较 同 与 和 于 超过 高于 低于".split())
 
 
+# What a figure is given per ("每户", "每台", "人均" is 每人).
+_PER = re.compile(r"每一?([户人台辆家亩吨年月天日周次位名])|([户人年月日])均")
+_PER_TIME, _PER_COUNTED = frozenset("年月天周次"), frozenset("户人台辆家亩吨")
+_SAME_UNIT = {"日": "天", "位": "人", "名": "人"}
 _BEFORE = re.compile(r"之前|以前|原来|原先|调整前|提高前|此前")
 _CHANGED_TO = re.compile(r"(?:提高|提升|调整|增加|上调|下调|降低|降|减少|扩大)(?:到|至|为)")
 _CHANGED_FROM = re.compile(r"(?:由|从)[^,，。；;]{1,12}(?:提高|提升|调整|增加|上调|下调|降低|降|减少|扩大)")
@@ -160,6 +187,12 @@ def contrasts(question: str, text: str) -> list[tuple[str, str]]:
     # "之前的补助标准是多少？" is not given by "补助标准提高到每台20万元": only the new value is.
     if _BEFORE.search(question) and _CHANGED_TO.search(text) and not _CHANGED_FROM.search(text):
         found.append(("之前", "调整后"))
+    # "每户分摊多少钱？" is not given by "每台20万元": a figure per another unit.
+    # Units of time and units counted apart: "人均月增收" gives a figure per person and month.
+    for units in (_PER_TIME, _PER_COUNTED):
+        per_asked, per_given = _per(question) & units, _per(text) & units
+        if per_asked and per_given and not per_asked & per_given:
+            found.append((f"每{min(per_asked)}", f"每{min(per_given)}"))
     # "8月份的用电量" is not given by "7月份…", "一季度" not by "上半年…", "县级" not by "设区市…".
     asked_spans, given_spans = _spans(normalize(question)), _spans(normalize(text))
     for kind, asked in asked_spans.items():
@@ -167,6 +200,11 @@ def contrasts(question: str, text: str) -> list[tuple[str, str]]:
         if len(asked) == 1 and given and not asked & given:
             found.append((min(asked), min(given)))
     return list(dict.fromkeys(found))
+
+
+def _per(text: str) -> set[str]:
+    """The units a text gives figures per ("每户" and "户均": 户; 每日 is 每天, 每名 is 每人)."""
+    return {_SAME_UNIT.get(a or b, a or b) for a, b in _PER.findall(text)}
 
 
 def _digit(numeral: str) -> int:
@@ -203,11 +241,13 @@ _ASKED_DURATION = re.compile(r"多久|多长时间")
 # "隔多久一班？", "多久开一次？" ask how often: "全程约1小时" is a length, not an interval.
 _ASKED_FREQUENCY = re.compile(r"(?:多久|多长时间)[\u3400-\u9fff]{0,3}一[次班趟回]|隔多久|间隔多")
 _FREQUENCY = re.compile(r"每[^,，。；;]{0,6}|间隔|一[年月天日周季][一个]|[0-9一二三四五六七八九十两半]+(?:分钟|小时|天|周|个月|年)一[次班趟回]")
+# A date gives no length of time: "3月4日" does not say how many days.
+_DATE = re.compile(r"[0-9零一二三四五六七八九十]+月[0-9零一二三四五六七八九十]+[日号]")
 _DURATION = re.compile(rf"{_NUMBER}(?:年|月|天|日|小时|钟头|分钟|周|星期|季度?)|[每一][年月天日周季]")
 
 
 # "增长多少？" with no unit asks for a rate: a sentence giving only amounts ("总值达到8000亿元,其中出口增长较快") gives none.
-_CHANGE = "增长|增幅|增速|下降|降幅|提高|提升|降低|上涨|下跌|减少"
+_CHANGE = "增长|增幅|增速|下降|降幅|提高|提升|降低|上涨|下跌|涨幅|减少|涨|跌"
 _ASKED_RATE = re.compile(rf"(?:{_CHANGE})了?(?:多少|几成)(?![\u3400-\u9fff])")
 # "比去年多了多少？" asks a difference: a sentence with a figure and no change gives none ("已落实早稻种植面积120万亩").
 _ASKED_DIFFERENCE = re.compile(r"(?:增加|减少|提前|推迟)了?(?:多少|几)|(?:多|少|早|晚)了(?:多少|几)|"
@@ -235,13 +275,15 @@ def missing_unit(question: str, text: str) -> str | None:
     question, text = normalize(question), normalize(text)
     asked = _ASKED_COUNT.search(question)
     if asked:
-        return None if re.search(rf"{_NUMBER}(?:{_UNITS[asked.group(1)]})", text) else asked.group(1)
+        # "3月4日" is a date, not a number of days ("开几天？").
+        counted = _DATE.sub("", text) if asked.group(1) == "天" else text
+        return None if re.search(rf"{_NUMBER}(?:{_UNITS[asked.group(1)]})", counted) else asked.group(1)
     if _ASKED_PEOPLE.search(question):
         return None if re.search(rf"{_NUMBER}(?:人|名|位|户)", text) else "人"
     if _ASKED_FREQUENCY.search(question):
         return None if _FREQUENCY.search(text) else "间隔"
     if _ASKED_DURATION.search(question):
-        return None if _DURATION.search(text) else "时间"
+        return None if _DURATION.search(_DATE.sub("", text)) else "时间"
     if _ASKED_DIFFERENCE.search(question) and not _DIFFERENCE.search(text):
         return "变化"
     return "幅度" if _ASKED_RATE.search(question) and not _RATE.search(text) else None

@@ -7,7 +7,7 @@ import re
 import pytest
 
 from qa.answer import Answerer, split_sentences
-from qa.question import asked_kind, contrasts, coverage, key_terms, missing_part, missing_unit
+from qa.question import asked_attribute, asked_kind, contrasts, coverage, key_terms, missing_part, missing_unit
 from qa.generate import Generator, GeneratorSettings
 from qa.index import NewsIndex
 
@@ -42,6 +42,10 @@ class TestKeyTerms:
         terms, names, focus = key_terms("西湖大学的校长是谁？")
         assert "西湖" in names and "校长" in focus and "谁" not in terms
 
+    def test_a_length_of_time_is_cut_out_with_what_bounds_it(self):
+        _terms, _names, focus = key_terms("他们要在上任多久内交报告？")
+        assert "内交" not in focus and "报告" in focus
+
     def test_question_words_do_not_swallow_nouns(self):
         _terms, _names, focus = key_terms("今年浙江头季水稻计划种多大面积？")
         assert "面积" in focus and "大面积" not in focus
@@ -58,6 +62,15 @@ class TestAskedKind:
         assert asked_kind("首班车几点发车？") == "time"
         assert asked_kind("他的前任是谁？") == "person"
         assert asked_kind("改造坚持什么理念？") is None
+
+
+class TestAskedAttribute:
+    def test_how_something_is_names_what_is_asked(self):
+        assert asked_attribute("今年春茶品质怎么样？") == "品质"
+        assert asked_attribute("那里的企业满意度如何？") == "满意度"
+        # Words answered in other words ("成效明显") are not held to.
+        assert asked_attribute("改造效果怎么样？") is None
+        assert asked_attribute("他怎么看能源保供？") is None
 
 
 class TestContrasts:
@@ -94,6 +107,14 @@ class TestContrasts:
         assert contrasts("之前的补助标准是多少？", "今年起,杭州对加装电梯的补助标准提高到每台20万元") == [("之前", "调整后")]
         assert contrasts("之前的补助标准是多少？", "补助标准由每台15万元提高到每台20万元") == []
         assert contrasts("现在的补助标准是多少？", "补助标准提高到每台20万元") == []
+
+    def test_a_figure_per_another_unit_is_a_contrast(self):
+        sentence = "今年起,杭州对加装电梯的补助标准提高到每台20万元"
+        assert contrasts("装这部电梯每户要分摊多少钱？", sentence) == [("每户", "每台")]
+        assert contrasts("每台补助多少钱？", sentence) == []
+        # Per person and per month are two things; 每日 is 每天.
+        assert contrasts("平均每月能多挣多少？", "人均月增收约2600元") == []
+        assert contrasts("每天有多少班？", "每日开行10班") == []
 
     def test_one_year_is_not_a_run_of_years(self):
         sentence = "5年多来,全省共调整不适宜担任现职干部1500余名。"
@@ -135,10 +156,18 @@ class TestMissingUnit:
         assert missing_unit("有多少人参加？", "300余名省管主要领导干部集中5天时间阅读原文原理") is None
         assert missing_unit("几次创历史新高？", "全国日调度发电量已三创历史新高") is None
 
+    def test_a_date_is_no_number_of_days(self):
+        sentence = "本报杭州3月4日电 3月4日上午,浙江省第十四届人民代表大会第二次会议在杭州开幕。"
+        assert missing_unit("这次会议一共要开几天？", sentence) == "天"
+        assert missing_unit("会议开了多久？", sentence) == "时间"
+        assert missing_unit("比2022年提前了几天？", "较2022年破亿千瓦的时间提前8天") is None
+
     def test_a_change_asked_without_a_unit_needs_a_rate(self):
         assert missing_unit("今年前两个月全省进出口同比增长多少？",
                             "今年前两个月,全省进出口总值达到8000亿元,其中出口增长较快,民营企业贡献了七成以上。") == "幅度"
         assert missing_unit("同比增长了多少？", "7月份浙江全社会累计用电量达575.66亿千瓦时,同比增长5.9%。") is None
+        assert missing_unit("这两年煤价具体涨了多少？", "国内煤炭供应偏紧、煤价大幅上涨") == "幅度"
+        assert missing_unit("同比涨了多少？", "特级茶青均价同比上涨约5%") is None
 
     def test_a_count_of_people_is_given_in_people(self):
         assert missing_unit("那里有多少村民？", "2024年3月以来,这里的农产品线上销售额已突破50万元。") == "人"
@@ -317,6 +346,20 @@ class TestFollowupAnswer:
         # 杨洪波 is in the 宁波 article; "张阿姨今年78岁" is in the one about lifts.
         result = answerer.run("杨洪波今年多大年纪？")
         assert result["answer"] is None and "杨洪波" in result["reason"], result
+
+    def test_how_something_is_needs_a_sentence_naming_it(self, answerer):
+        # The tea article's first sentence gives prices; "春茶品质好" is further on.
+        result = _converse(answerer, "今年西湖龙井特级茶青收购均价同比涨了多少？", "今年春茶品质怎么样？")
+        assert result["answer"] is None or "品质" in result["answer"], result
+
+    def test_a_date_gives_no_number_of_days(self, answerer):
+        result = _converse(answerer, "浙江省十四届人大二次会议是哪天在杭州开幕的？", "会上的政府工作报告定了多少经济增速目标？",
+                           "这次会议一共要开几天？")
+        assert result["answer"] is None and "天" in result["reason"], result
+
+    def test_a_figure_per_another_unit_is_no_answer(self, answerer):
+        result = _converse(answerer, "杭州今年计划新增加装多少台电梯？", "每台补助多少钱？", "装这部电梯每户要分摊多少钱？")
+        assert result["answer"] is None and "每户" in result["reason"], result
 
     def test_a_sum_of_money_is_no_count_of_people(self, answerer):
         result = _converse(answerer, "浦江县新光村的村民在哪里推介农产品？", "那里的线上销售额突破了多少？", "那里有多少村民？")

@@ -103,6 +103,15 @@ class TestRewriter:
         query = resolve("和睦新村那个楼道最后有几户人家同意装电梯？", "杭州今年计划新增加装多少台电梯？", None)
         assert query == "和睦新村楼道最后有几户人家同意装电梯？", query
 
+    def test_that_noun_of_a_person_just_resolved_is_left_alone(self):
+        history = _history("拱墅区和睦新村的张阿姨今年多大年纪？", "住在拱墅区和睦新村的张阿姨今年78岁。[1]")
+        query = FollowupRewriter().run("她那个楼道有几户居民签字同意装电梯？", history)["query"]
+        assert query == "张阿姨楼道有几户居民签字同意装电梯？", query
+
+    def test_this_time_and_a_noun_points_back_like_this_one(self):
+        query = resolve("这次会议一共要开几天？", "政府工作报告定了多少经济增速目标？", None)
+        assert "这次" not in query and query.endswith("会议一共要开几天？"), query
+
     def test_there_is_not_the_place_of_the_dateline(self):
         history = _history("浦江县新光村的村民在哪里推介农产品？",
                            "本报金华3月4日电 走进浦江县虞宅乡新光村,村民们正在直播间里推介农产品。[1]")
