@@ -9,8 +9,8 @@ from dataclasses import dataclass
 
 from qa.conversation import FollowupRewriter, ellipsis_content, not_new, people, place_rank, places, without_credits
 from qa.index import NewsIndex
-from qa.parse import SUBTITLE_SECTION
-from qa.question import asked_attribute, asked_kind, contrasts, coverage, key_terms, missing_part, missing_unit, question_names
+from qa.parse import CAPTION_SECTION, SUBTITLE_SECTION
+from qa.question import asked_attribute, asked_kind, contrasts, coverage, key_terms, missing_part, missing_unit, question_names, written_form
 from qa.read import SpanReader
 from qa.retrieve import HybridRetriever, RetrieverSettings
 from qa.tokens import normalize
@@ -64,6 +64,20 @@ def answer_sentence(text: str, start: int, end: int) -> tuple[int, int]:
     while last > first and text[last - 1].isspace():
         last -= 1
     return first, last
+
+
+# A caption opening with a date gives the day its photo was taken ("3月2日,村民在直播间推介农产品。").
+_DATED = re.compile(r"\s*[0-9]{1,2}月[0-9]{1,2}日")
+
+
+def reader_passage(passage: dict) -> dict:
+    """What the reader reads of a retrieved passage: its headline and text. A photo caption is
+    introduced as one, which the reader cannot tell from its text alone ("照片是哪天拍的？": its
+    date; "在哪儿拍的？": its place)."""
+    item = {"title": passage.get("title"), "text": passage["text"]}
+    if passage.get("section") == CAPTION_SECTION:
+        item["lead"] = "图片说明：照片拍摄于" if _DATED.match(passage["text"]) else "图片说明：这张照片拍摄的是"
+    return item
 
 
 _default_reader: SpanReader | None = None
@@ -121,6 +135,7 @@ class Answerer:
             "reason": why there is no answer | None, "query": the question actually searched, and for a
             follow-up whose answer the previous reply already gave, "note": saying so}``.
         """
+        question = written_form(question)
         rewrite = self.rewriter.run(question, history)
         query = rewrite["query"]
         filters = dict(date_from=date_from, date_to=date_to, paper=paper)
@@ -149,7 +164,7 @@ class Answerer:
         absent = [] if names_checked else self._unmentioned_names(query, results)
         if absent:
             return _abstain(query, f"检索到的文章都没有提到“{'、'.join(absent)}”，无法回答")
-        readings = self.reader.run(query, [{"title": r.get("title"), "text": r["text"]} for r in top])
+        readings = self.reader.run(query, [reader_passage(r) for r in top])
         ranked = sorted(range(len(top)), key=lambda i: -readings[i]["answerable"])
         def sure(r: dict) -> bool:
             return r["start"] is not None and r["answerable"] >= self.settings.min_confidence
@@ -167,7 +182,7 @@ class Answerer:
                 # 在男子双人三米板决赛中,…黄博文和梁朝辉…获得冠军"): read it without the misfit.
                 text = top[best]["text"]
                 blanked = text[:first] + " " * (last - first) + text[last:]
-                again = self.reader.run(query, [{"title": top[best].get("title"), "text": blanked}])[0]
+                again = self.reader.run(query, [dict(reader_passage(top[best]), text=blanked)])[0]
                 if sure(again):
                     fit = self._fit(query, top[best], again, results, in_conversation)
                     if fit[2] is None:
@@ -257,7 +272,7 @@ class Answerer:
             return result
         # The same sentence may hold a new answer ("提前了几天？" after "哪天？"): a repeat is the span
         # the reader gives for the previous question too.
-        before = self.reader.run(rewrite["previous_query"], [{"title": passage.get("title"), "text": passage["text"]}])[0]
+        before = self.reader.run(rewrite["previous_query"], [reader_passage(passage)])[0]
         a0, a1 = passage["answer_highlight"]
         # A repeat is mostly the same span: "1.02亿千瓦" is new beside "5799亿千瓦时,…超1.02亿千瓦".
         if before["start"] is None or \

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from qa.question import ASKS_PERSON as _ASKS_PERSON
 from qa.question import ASKS_PLACE as _ASKS_PLACE
 from qa.question import ASKS_WHEN as _ASKS_WHEN
-from qa.question import INTERROGATIVE, NAMED, key_terms
+from qa.question import INTERROGATIVE, NAMED, key_terms, written_form
 from qa.tokens import normalize
 
 # A follow-up opens with a link word or closes with 呢 ("那福建呢？", "还有呢？").
@@ -20,7 +20,8 @@ _PEOPLE = frozenset("他们 她们 他俩 她俩 二人 两人".split())
 _PERSON = frozenset("他 她 此人 这位 那位".split())
 _PLACE = frozenset("那里 那儿 这里 这儿 当地 该地 此地 本地 该市 该县 该区 该镇 该乡 该村 该省".split())
 _THING = frozenset("它 它们 其 其中 该 此".split())
-_DEMONSTRATIVE = frozenset("这个 那个 该 此 这次 那次 此次 本次 这场 那场".split())  # + 村/县/市…: a place; + another noun: a thing
+_DEMONSTRATIVE = frozenset("这个 那个 该 此".split())
+_OCCASION = frozenset("这次 那次 此次 本次 这场 那场 这届 本届".split())  # + an event: that event  # + 村/县/市…: a place; + another noun: a thing
 _POINTERS = frozenset("这些 那些 上述".split())  # + a noun: what was just given
 _QUANTITIES = re.compile(r"^(?:这|那|上述)(?:两|二|三|几|些)(?:项|个|组)?$|^上述$")
 _WHOLE = frozenset("全省 全市 全县 全区 全国".split())  # after a place, the whole of it
@@ -243,8 +244,11 @@ def phrase_ending(noun: str, texts) -> str:
             if word != noun and not (word.endswith(noun) and len(word) > len(noun)):
                 continue
             i = k
-            while i > 0 and k - i < 3 and pairs[i - 1][1].startswith(_PHRASE_TAGS) and not INTERROGATIVE.search(pairs[i - 1][0]):
+            while i > 0 and k - i < 3 and pairs[i - 1][1].startswith(_PHRASE_TAGS + ("m",)) \
+                    and not INTERROGATIVE.search(pairs[i - 1][0]):
                 i -= 1
+            while i < k and pairs[i][1].startswith("m"):  # a number inside a name ("人大二次会议"), not before it
+                i += 1
             if i < k or word != noun:
                 return _words(pairs[i:k + 1])
     return ""
@@ -258,6 +262,9 @@ def _topic_of(previous: str, earlier: tuple[str, ...]) -> str:
         if carried and previous.startswith(carried):
             return carried
     return topic(previous)
+
+
+_MEASURES = frozenset("家个名位项座所台辆条件次批户")
 
 
 def _counted(question: str) -> str:
@@ -276,7 +283,8 @@ def _counted(question: str) -> str:
                 if not (quoted or inner or w in "”》" or f.startswith(("n", "j", "b"))):
                     break
                 out += w
-            return out
+            # jieba glues a measure word to the noun after it ("家共富" + 工坊): it counts, it is not counted.
+            return out[1:] if len(out) > 2 and out[0] in _MEASURES else out
     return ""
 
 
@@ -476,6 +484,9 @@ def resolve(question: str, previous: str, answer: str | None, settings: Rewriter
             # "这个村": the 村 the conversation named ("新光村"), else the place it is about.
             found = phrase_ending(following, (previous, answer, *earlier)) or place()
             replacement, skip = (found, 2) if found.endswith(following) else (found + following, 2)
+        elif word in _OCCASION and following and tokens[i + 1][1].startswith(("n", "vn")):
+            # "这次人民代表大会": the event the conversation named, else the event's own name.
+            replacement, skip = phrase_ending(following, (previous, answer, *earlier)) or following, 2
         elif word in _DEMONSTRATIVE and following and tokens[i + 1][1].startswith(("n", "vn")) and word != "此":
             # "和睦新村那个楼道", "她那个楼道": the question names whose it is; else the topic's.
             named_before = changed or any(_is_name(w, f) for w, f in tokens[:i])
@@ -503,7 +514,12 @@ def resolve(question: str, previous: str, answer: str | None, settings: Rewriter
         # ("同比增长多少？" → "今年迎峰度夏期间浙江全社会用电最高负荷同比增长多少？").
         # What the previous question counted is what a follow-up counting nothing is about
         # ("…建设了多少家特色产业工程师协同创新中心？" then "从哪一年开始试点的？").
-        counted = "" if re.search(r"多少|几", text) else _counted(previous)
+        # One that counts something named after its 多少 counts it of what was counted ("解决了多少人的
+        # 就业？" after "有多少家共富工坊？"); a one-character count is a unit (多少钱), no thing.
+        counted, own_count = _counted(previous), _counted(text)
+        counts = re.search(r"多少|几", text)
+        if len(counted) < 2 or (counts and (not own_count or own_count in counted or counted in own_count)):
+            counted = ""
         if carried and counted and counted not in carried:
             carried = f"{carried}的{counted}"
         return f"{carried}{text}" if carried else f"{text} {about}".strip()
@@ -544,8 +560,9 @@ class FollowupRewriter:
             answered = tuple(q for q, reply in zip(earlier, replies[-2::-1]) if reply is not None)
             return resolve(text, asked_before[-1], replies[-1], self.settings, earlier, answered)
 
+        question = written_form(question)
         for asked, replied in earlier_exchanges(history):
-            asked_before.append(standalone(asked))
+            asked_before.append(standalone(written_form(asked)))
             replies.append(replied)
         if not asked_before:
             return {"query": question, "rewritten": False, "previous_query": None, "previous_answer": None,

@@ -25,6 +25,24 @@ _WITHIN = re.compile(r"(?:多久|多长时间|几个?(?:天|年|月|周|小时)|
 _GENERIC = frozenset("一共 总共 名字 时间 情况 问题 方面 工作 内容 原因 目的 数量 总数 人数 名称 地方 东西 办法 措施 人 人家 事".split())
 
 
+# Spoken question words and the written ones news and the reader's training questions use
+# ("为啥" is 为什么), and abbreviations a paper writes out ("GDP": 地区生产总值, "人代会": 人民代表大会).
+_SPOKEN = (("为啥", "为什么"), ("干啥", "做什么"), ("啥时候", "什么时候"), ("啥时", "什么时候"), ("咋样", "怎么样"),
+           ("咋", "怎么"), ("啥", "什么"), ("多会儿", "什么时候"))
+_ABBREVIATIONS = ((re.compile(r"GDP", re.IGNORECASE), "地区生产总值"), (re.compile(r"人代会"), "人民代表大会"),
+                  (re.compile(r"女双(?!打)"), "女子双人"), (re.compile(r"男双(?!打)"), "男子双人"))
+
+
+def written_form(question: str) -> str:
+    """A question in written words: spoken question words and abbreviations replaced
+    ("为啥今年价格好？" → "为什么今年价格好？", "今年GDP目标定的多少？" → "今年地区生产总值目标定的多少？")."""
+    for spoken, written in _SPOKEN:
+        question = question.replace(spoken, written)
+    for pattern, full in _ABBREVIATIONS:
+        question = pattern.sub(full, question)
+    return question
+
+
 def key_terms(question: str) -> tuple[list[str], list[str], list[str]]:
     """The words of a question that an answer must be about.
 
@@ -236,6 +254,9 @@ _UNITS = {"钱": "元", "元": "元", "人": "人|名|位", "名": "名|人|位"
 _ASKED_PEOPLE = re.compile(r"(?<![第哪])(?:多少|几)[\u3400-\u9fff]{0,3}(?:民|员|客|生|者|师|工|干部)(?![\u3400-\u9fff])")
 _ASKED_COUNT = re.compile(rf"(?<![第哪])(?:多少|几)({'|'.join(sorted(_UNITS, key=len, reverse=True))})")
 _NUMBER = r"[0-9零一二三四五六七八九十百千万亿两]+(?:\.[0-9]+)?\s*[多余万亿千百]*\s*(?:个)?"
+# "几点？" is answered by a time of day ("晚上8点", "8:30"), not by a date or a length of time.
+_ASKED_CLOCK = re.compile(r"几点")
+_CLOCK = re.compile(r"[0-9零一二三四五六七八九十两]+\s*(?:点|时(?![间期代刻候])|:[0-9]{2})")
 # "多久？" is answered by a length of time ("约1小时", "3个月内") or how often ("每季", "一季一晾晒").
 _ASKED_DURATION = re.compile(r"多久|多长时间")
 # "隔多久一班？", "多久开一次？" ask how often: "全程约1小时" is a length, not an interval.
@@ -273,6 +294,8 @@ def missing_unit(question: str, text: str) -> str | None:
         The unit as the question writes it, or None.
     """
     question, text = normalize(question), normalize(text)
+    if _ASKED_CLOCK.search(question):
+        return None if _CLOCK.search(text) else "点钟"
     asked = _ASKED_COUNT.search(question)
     if asked:
         # "3月4日" is a date, not a number of days ("开几天？").

@@ -38,8 +38,8 @@ class Window:
 
 
 def passage_windows(tokenizer, question: str, title: str | None, text: str, max_seq_length: int = 256,
-                    stride: int = 64, passage: int = 0, encoded: dict | None = None) -> list[Window]:
-    """Cut one passage into reader inputs ``<s> question </s></s> title ： text </s>``.
+                    stride: int = 64, passage: int = 0, encoded: dict | None = None, lead: str = "") -> list[Window]:
+    """Cut one passage into reader inputs ``<s> question </s></s> title ： lead text </s>``.
 
     Args:
         tokenizer: an ``E5Tokenizer``.
@@ -48,6 +48,8 @@ def passage_windows(tokenizer, question: str, title: str | None, text: str, max_
         stride: tokens two neighbouring windows of a long passage share.
         passage: index stored in each window.
         encoded: optional cache of ``encode_with_offsets`` results by text.
+        lead: words read just before the paragraph, as part of it, that no answer may hold
+            (what a photo caption is: "图片说明：照片拍摄于"); spans stay offsets in ``text``.
 
     Returns:
         The windows, in passage order (one for a paragraph that fits).
@@ -62,7 +64,9 @@ def passage_windows(tokenizer, question: str, title: str | None, text: str, max_
 
     q_ids = _strip_space(*enc(question))[0][:MAX_QUESTION_TOKENS]
     t_ids = _strip_space(*enc(title + "："))[0][:MAX_TITLE_TOKENS] if title else []
-    p_ids, p_spans = _strip_space(*enc(text))
+    p_ids, p_spans = _strip_space(*enc(lead + text))
+    if lead:
+        p_spans = [None if sp is None or sp[0] < len(lead) else (sp[0] - len(lead), sp[1] - len(lead)) for sp in p_spans]
     bos, eos = tokenizer.bos, tokenizer.eos
     head = [bos, *q_ids, eos, eos, *t_ids]
     room = max(16, max_seq_length - len(head) - 1)
@@ -158,7 +162,7 @@ class SpanReader:
 
         Args:
             question: the question.
-            passages: dicts with ``text`` and optional ``title``.
+            passages: dicts with ``text`` and optional ``title`` and ``lead`` (see ``passage_windows``).
 
         Returns:
             One dict per passage, in input order: ``start``/``end`` (character offsets of the
@@ -174,7 +178,7 @@ class SpanReader:
         windows = []
         for n, p in enumerate(passages):
             windows += passage_windows(tok, question, p.get("title"), p["text"], self.max_seq_length,
-                                       passage=n, encoded=encoded)
+                                       passage=n, encoded=encoded, lead=p.get("lead") or "")
         with self._run_lock:
             starts, ends, answerable = self._model.logits([w.ids for w in windows])
         out = [dict(start=None, end=None, answer=None, answerable=0.0, span_score=float("-inf")) for _ in passages]

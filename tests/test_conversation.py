@@ -112,6 +112,16 @@ class TestRewriter:
         query = resolve("这次会议一共要开几天？", "政府工作报告定了多少经济增速目标？", None)
         assert "这次" not in query and query.endswith("会议一共要开几天？"), query
 
+    def test_this_occasion_is_the_event_named(self):
+        query = resolve("这次人民代表大会是哪天开幕的？", "浙江今年政府工作报告定的地区生产总值增长目标是多少？", None)
+        assert query == "人民代表大会是哪天开幕的？", query
+
+    def test_a_count_of_something_else_is_of_what_was_counted(self):
+        query = resolve("解决了多少人的就业", "浙江现在有多少家共富工坊？", None)
+        assert query == "浙江现在的共富工坊解决了多少人的就业", query
+        # 多少钱 counts a unit, no thing the next question is about.
+        assert "钱" not in resolve("坐一趟要多久", "金华到衢州的通勤公交单程多少钱？", None)
+
     def test_there_is_not_the_place_of_the_dateline(self):
         history = _history("浦江县新光村的村民在哪里推介农产品？",
                            "本报金华3月4日电 走进浦江县虞宅乡新光村,村民们正在直播间里推介农产品。[1]")

@@ -77,6 +77,14 @@ class TestPassageWindows:
         first_context = w.spans.index(context[0])
         assert all(s is None for s in w.spans[:first_context])
 
+    def test_a_lead_is_read_but_holds_no_answer_and_offsets_stay_the_texts(self, tokenizer):
+        text = "3月2日,村民在直播间推介农产品。"
+        w, = passage_windows(tokenizer, "哪天拍的？", None, text, lead="图片说明：照片拍摄于")
+        context = [s for s in w.spans if s is not None]
+        assert context[0][0] == 0 and context[-1][1] == len(text)
+        plain, = passage_windows(tokenizer, "哪天拍的？", None, text)
+        assert len(w.ids) > len(plain.ids)  # the lead's tokens are read, with no span
+
     def test_long_paragraph_is_read_in_overlapping_windows_that_cover_it(self, tokenizer):
         text = "。".join(f"第{i}句话说的是浙江电网的用电负荷" for i in range(80)) + "。"
         windows = passage_windows(tokenizer, "问题？", None, text, max_seq_length=64, stride=16)
@@ -169,6 +177,13 @@ class TestSpanReader:
         other = next(p for p in sample_paragraphs if "负荷" not in p["text"] and "电" not in p["text"] and len(p["text"]) > 80)
         results = reader.run("浙江电网用电负荷哪天突破1亿千瓦？", [other, right])
         assert results[0]["answerable"] < 0.5 < results[1]["answerable"]
+
+
+    def test_a_photo_caption_read_as_one_says_when_it_was_taken(self, reader):
+        caption = {"title": None, "text": "3月2日,村民在直播间推介农产品。"}
+        bare, = reader.run("配的那张直播照片是哪天拍的？", [caption])
+        led, = reader.run("配的那张直播照片是哪天拍的？", [dict(caption, lead="图片说明：照片拍摄于")])
+        assert led["answer"] == "3月2日" and led["answerable"] > 0.5 > bare["answerable"]
 
 
 class TestTrainReader:
