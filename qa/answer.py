@@ -80,6 +80,14 @@ def reader_passage(passage: dict) -> dict:
     return item
 
 
+# A follow-up asking for more of what was just said: how it was done, what else there is.
+_MORE = re.compile(r"具体(?:是|有)?(?:怎么|如何|怎样|哪些|说说|讲讲|介绍)|详细(?:说说|讲讲|介绍)")
+_SHORT_MORE = 12  # characters: "那具体是怎么做的？"; a longer question names what it asks
+_BESIDES = re.compile(r"除了([^，,。？?]{1,10}?)(?:以外|之外)?[，,]?(?:还|也|另外)")
+_CLAUSE_END = re.compile(r"[,，;；:：]")
+_JOINERS = " ,，;；并且还同时此外以及另外"  # what opens the next clause of a sentence
+_MORE_CHARS = 4  # a clause saying anything has at least this many characters
+
 _default_reader: SpanReader | None = None
 _reader_lock = threading.Lock()
 
@@ -139,6 +147,9 @@ class Answerer:
         rewrite = self.rewriter.run(question, history)
         query = rewrite["query"]
         filters = dict(date_from=date_from, date_to=date_to, paper=paper)
+        more = self._more_of_previous(question, rewrite, filters)
+        if more is not None:
+            return more
         results = self.retriever.run(query, k=k or self.settings.k, **filters)
         extractive = self.answer_from(query, results, in_conversation=bool(history))
         if rewrite["rewritten"] and extractive["answer"] is not None:
@@ -292,6 +303,51 @@ class Answerer:
         if None not in kinds and kinds[0] != kinds[1]:
             return _abstain(query, "上一个回答的句子没有回答这个问题，检索到的文字里也没有别的答案")
         return dict(result, note="上一个回答已经涵盖这个问题")
+
+    def _more_of_previous(self, question: str, rewrite: dict, filters: dict) -> dict | None:
+        """The answer to a follow-up asking for more of what the last answer said ("具体是怎么做的？",
+        "除了补助，还有别的支持吗？"): the rest of its sentence after the clause that answered, else
+        (for 具体) the next sentence of its paragraph; None for any other question, or when the
+        sentence cannot be found again or holds nothing more."""
+        asks_more = len(normalize(question)) <= _SHORT_MORE and _MORE.search(question)
+        # "具体…" asks after the last reply; "除了X，还有…" after the last answer given.
+        if asks_more:
+            asked, previous = rewrite["previous_query"], rewrite["previous_answer"]
+        elif _BESIDES.search(question) and rewrite.get("last_answered"):
+            asked, previous = rewrite["last_answered"]
+            # What it sets aside is what that exchange was about ("除了补钱" after 补贴, not "除了审批").
+            aside = _BESIDES.search(question).group(1)
+            if sum(ch in asked + previous for ch in aside) * 2 < len(aside):
+                return None
+        else:
+            return None
+        if not previous:
+            return None
+        given = normalize(previous)
+        found = [r for r in self.retriever.run(asked, k=self.settings.k, **filters) if given in normalize(r["text"])]
+        if not found:
+            return None
+        passage = found[0]
+        spans = [(a, b) for a, b in split_sentences(passage["text"]) if normalize(passage["text"][a:b]) == given]
+        if not spans:
+            return None
+        first, last = answer_sentence(passage["text"], *spans[0])
+        reading = self.reader.run(asked, [dict(reader_passage(passage), text=passage["text"][:last])])[0]
+        clause = next((m.end() for m in _CLAUSE_END.finditer(passage["text"], reading["end"] or first, last)), last)
+        rest = passage["text"][clause:last]
+        if len(re.findall(r"[\u3400-\u9fff]", rest)) >= _MORE_CHARS:
+            span = (clause + len(rest) - len(rest.lstrip(_JOINERS)), last - len(rest) + len(rest.rstrip("。；;！!")))
+        elif asks_more:
+            following = [(a, b) for a, b in split_sentences(passage["text"]) if a >= last]
+            if not following:
+                return None
+            first, last = answer_sentence(passage["text"], *following[0])
+            span = (first, last)
+        else:
+            return None
+        citations = [dict(passage, highlight=[first, last], answer_highlight=list(span))]
+        return {"answer": passage["text"][first:last] + "[1]", "short_answer": passage["text"][span[0]:span[1]],
+                "confidence": None, "citations": citations, "reason": None, "query": rewrite["query"]}
 
     def _about_others(self, query: str, passage: dict, sentence: str, results: list[dict],
                       in_conversation: bool) -> str | None:

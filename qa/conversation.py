@@ -547,7 +547,8 @@ class FollowupRewriter:
             ``{"query": the question to search with, "rewritten": whether it differs from the
             question, "previous_query": the last earlier question made standalone (None without
             history), "previous_answer": the assistant's reply to it (None when none),
-            "asked_before": every earlier question made standalone, oldest first}``.
+            "asked_before": every earlier question made standalone, oldest first, "last_answered":
+            the last of them that got an answer and that answer, or None}``.
         """
         asked_before: list[str] = []  # the earlier questions made standalone, oldest first
         replies: list[str | None] = []  # the assistant's reply to each (None: no answer)
@@ -566,7 +567,8 @@ class FollowupRewriter:
             replies.append(replied)
         if not asked_before:
             return {"query": question, "rewritten": False, "previous_query": None, "previous_answer": None,
-                    "asked_before": []}
+                    "asked_before": [], "last_answered": None}
         query = standalone(question)
+        last_answered = next(((q, reply) for q, reply in zip(asked_before[::-1], replies[::-1]) if reply is not None), None)
         return {"query": query, "rewritten": query != question, "previous_query": asked_before[-1],
-                "previous_answer": replies[-1], "asked_before": asked_before}
+                "previous_answer": replies[-1], "asked_before": asked_before, "last_answered": last_answered}

@@ -304,13 +304,13 @@ class TestAnswerer:
 
 
 def _converse(answerer, *questions: str) -> dict:
-    """Ask questions in turn, each with the earlier questions and the bot's replies as history;
-    the last reply."""
+    """Ask questions in turn, each with the earlier questions and the bot's replies as history
+    (as the chat shows them: "没有找到答案：…" for none); the last reply."""
     history: list[dict] = []
     for question in questions:
         result = answerer.run(question, history=history)
         history += [{"role": "user", "content": question},
-                    {"role": "assistant", "content": result["answer"] or result["reason"]}]
+                    {"role": "assistant", "content": result["answer"] or f"没有找到答案：{result['reason']}"}]
     return result
 
 
@@ -370,6 +370,20 @@ class TestFollowupAnswer:
     def test_a_figure_per_another_unit_is_no_answer(self, answerer):
         result = _converse(answerer, "杭州今年计划新增加装多少台电梯？", "每台补助多少钱？", "装这部电梯每户要分摊多少钱？")
         assert result["answer"] is None and "每户" in result["reason"], result
+
+    def test_asked_for_more_the_rest_of_the_last_sentence_answers(self, answerer):
+        result = _converse(answerer, "海曙区月湖街道的历史街区改造坚持的是什么理念？", "具体是怎么做的？")
+        assert result["short_answer"] == "最大限度保留了街区原有的肌理和记忆", result
+        assert result["citations"][0]["highlight"] is not None
+
+    def test_besides_what_was_answered_is_the_rest_of_its_sentence(self, answerer):
+        # The turn before had no answer: "除了…" goes back to the last answer given.
+        result = _converse(answerer, "杭州今年计划新增加装多少台电梯？", "每台补助多少钱？", "提高之前的补助标准是多少？",
+                           "除了补钱，还有别的支持吗？")
+        assert "公积金" in (result["short_answer"] or ""), result
+        # Setting aside what the conversation never spoke of asks something new.
+        result = _converse(answerer, "杭州今年计划新增加装多少台电梯？", "除了审批，还有什么服务？")
+        assert "公积金" not in (result["answer"] or ""), result
 
     def test_a_photo_is_asked_of_its_caption(self, answerer):
         result = answerer.run("浦江新光村村民直播推介农产品的那张配图是哪天拍的？")
