@@ -175,7 +175,7 @@ class Answerer:
         absent = [] if names_checked else self._unmentioned_names(query, results)
         if absent:
             return _abstain(query, f"检索到的文章都没有提到“{'、'.join(absent)}”，无法回答")
-        readings = self.reader.run(query, [reader_passage(r) for r in top])
+        readings = self._read(query, top)
         ranked = sorted(range(len(top)), key=lambda i: -readings[i]["answerable"])
         def sure(r: dict) -> bool:
             return r["start"] is not None and r["answerable"] >= self.settings.min_confidence
@@ -193,7 +193,7 @@ class Answerer:
                 # 在男子双人三米板决赛中,…黄博文和梁朝辉…获得冠军"): read it without the misfit.
                 text = top[best]["text"]
                 blanked = text[:first] + " " * (last - first) + text[last:]
-                again = self.reader.run(query, [dict(reader_passage(top[best]), text=blanked)])[0]
+                again = self._read(query, [dict(top[best], text=blanked)])[0]
                 if sure(again):
                     fit = self._fit(query, top[best], again, results, in_conversation)
                     if fit[2] is None:
@@ -216,6 +216,26 @@ class Answerer:
         return {"answer": passage["text"][first:last] + "[1]", "short_answer": reading["answer"].strip(),
                 "confidence": round(reading["answerable"], 4), "citations": citations, "reason": None,
                 "query": query}
+
+    def _read(self, query: str, passages: list[dict]) -> list[dict]:
+        """The reader's reading of each passage (see ``SpanReader.run``), the question asked of each
+        in the paper's own words for its province (see ``_in_own_words``)."""
+        asked = [self._in_own_words(query, p) for p in passages]
+        readings: list[dict] = [{} for _ in passages]
+        for question in dict.fromkeys(asked):
+            at = [i for i, q in enumerate(asked) if q == question]
+            for i, reading in zip(at, self.reader.run(question, [reader_passage(passages[i]) for i in at])):
+                readings[i] = reading
+        return readings
+
+    def _in_own_words(self, query: str, passage: dict) -> str:
+        """The question as the passage's paper would word it: a provincial paper writes "全省" for
+        its own province ("浙江有多少家共富工坊？" of "全省7000余家工坊…" reads "全省有多少家…")."""
+        text = normalize(passage["text"])
+        for name in _PROVINCES:
+            if name in query and name not in text and self._home(name, passage):
+                query = re.sub(rf"{name}(?:省)?(?:全省)?", "全省", query)
+        return query
 
     def _fit(self, query: str, passage: dict, reading: dict, results: list[dict],
              in_conversation: bool) -> tuple[int, int, str | None]:

@@ -289,6 +289,11 @@ class TestAnswerer:
             sentences = [answer[a:b] for a, b in split_sentences(answer)]
             assert len(sentences) == len(set(sentences)), answer
 
+    def test_the_papers_own_province_is_asked_of_as_it_writes_it(self, answerer):
+        # The paragraph says "全省7000余家工坊", never 浙江: the reader is asked of 全省.
+        result = answerer.run("浙江现在有多少家共富工坊？")
+        assert "7000余家" in (result["answer"] or ""), result
+
     def test_threshold_decides_between_answer_and_reason(self, gallery):
         from qa.answer import AnswerSettings
 
