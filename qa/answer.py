@@ -10,7 +10,8 @@ from dataclasses import dataclass
 from qa.conversation import FollowupRewriter, ellipsis_content, not_new, people, place_rank, places, without_credits
 from qa.index import NewsIndex
 from qa.parse import CAPTION_SECTION, SUBTITLE_SECTION
-from qa.question import asked_attribute, asked_kind, contrasts, coverage, key_terms, missing_part, missing_unit, question_names, written_form
+from qa.question import (asked_attribute, asked_kind, asks_yes_no, contrasts, count_in, coverage, key_terms, missing_part,
+                         missing_unit, question_names, written_form)
 from qa.read import SpanReader
 from qa.retrieve import HybridRetriever, RetrieverSettings
 from qa.tokens import normalize
@@ -23,6 +24,7 @@ _WHOLE_PROVINCE = re.compile(r"全省|我省")
 _OWN_PROVINCE = re.compile(r"全省|我省|本省|省委|省政府|省内")
 _SENTENCE_END = re.compile(r"[^。！？!?；;]*[。！？!?；;]+[”’」』)）]?|[^。！？!?；;]+$")
 _CITATION = re.compile(r"\[\d+\]")
+_SAYS = r"(?:说|表示|介绍|认为|提到|谈到|指出|称)"
 
 
 @dataclass
@@ -154,6 +156,11 @@ class Answerer:
         extractive = self.answer_from(query, results, in_conversation=bool(history))
         if rewrite["rewritten"] and extractive["answer"] is not None:
             extractive = self._followup_answer(question, query, extractive, rewrite, filters)
+        elif rewrite["previous_query"] is not None and extractive["answer"] is not None:
+            # A follow-up standing on its own words may still move to a place its article never names.
+            unnamed = self._unnamed_place(query, extractive["citations"][0], rewrite)
+            if unnamed:
+                extractive = _abstain(query, f"回答这个问题的文章没有提到“{unnamed}”，无法回答")
         if self.generator is None or not results:
             return extractive
         generated = self.generator.run(query, results)
@@ -256,20 +263,17 @@ class Answerer:
         (X of "那X呢？", 晚稻) must be in the answer sentence, else in another retrieved one; and an answer the
         previous reply already gave gives way to the next best sentence of the same article, or says so."""
         passage = result["citations"][0]
-        article = normalize(self.index.article_texts([passage["paragraph_id"]]).get(passage["paragraph_id"], ""))
-        earlier = set(question_names(rewrite["previous_query"] or "", ("ns",)))
-        typed = places(query)  # 嘉兴, which jieba tags as a person's name, is a place
-        names = question_names(query, ("ns",)) + [n for n in question_names(query, ("nr", "nz")) if n in typed]
+        names = _asked_places(query)
         s0, s1 = passage["highlight"]
         sentence = passage["text"][s0:s1]
         conversation = " ".join(rewrite.get("asked_before") or [rewrite["previous_query"] or ""])
         said = f"{conversation} {rewrite['previous_answer'] or ''}"
-        for name in dict.fromkeys(names):
-            if name not in earlier and not (_mentions(name, passage, article) or self._home(name, passage)):
-                return _abstain(query, f"回答这个问题的文章没有提到“{name}”，无法回答")
+        unnamed = self._unnamed_place(query, passage, rewrite)
+        if unnamed:
+            return _abstain(query, f"回答这个问题的文章没有提到“{unnamed}”，无法回答")
         # A place the conversation has not named yet is what the follow-up asks of ("其中杭州有多少个
         # 网格？" after the province's 8.5万个): the sentence itself must name it.
-        for name in dict.fromkeys(names):
+        for name in names:
             if name not in said and name not in normalize(sentence) and not self._home(name, passage):
                 return _abstain(query, f"回答的句子没有提到“{name}”，无法回答")
         # The follow-up's own words pick among alternatives its rewrite may hold both of
@@ -277,6 +281,10 @@ class Answerer:
         other = contrasts(question, sentence)
         if other:
             return _abstain(query, _contrast_reason(other))
+        asked_words = [t for t in key_terms(question)[0] if len(t) >= 2 and t not in conversation]
+        if asks_yes_no(question) and asked_words and coverage(asked_words, sentence, partial=False) < 0.5:
+            # "周末也照常开吗？": what the conversation carried is named, what is asked is not.
+            return _abstain(query, f"回答的句子没有说到“{'、'.join(asked_words)}”，无法回答")
         part = missing_part(question, passage["text"], *passage["answer_highlight"])
         if part:
             return _abstain(query, f"检索到的数字不是{part}的，无法回答")
@@ -289,7 +297,12 @@ class Answerer:
         def covers(text: str) -> bool:  # whole words only: 县级 is not in "市级…县(市、区)"
             return coverage(new, text, partial=False) >= 0.5
 
-        if new and not covers(sentence):
+        # The paragraph or its headline may name it, around a sentence saying all else the follow-up
+        # asks ("几户签字同意装电梯？": "楼道里的12户居民最终全部签字同意" under a headline on lifts).
+        rest = [t for t in key_terms(question)[0] if t not in new and len(t) >= 2]
+        in_paragraph = not elliptical and len(rest) >= 2 and covers(f"{passage.get('title') or ''} {passage['text']}") and \
+            coverage(rest, sentence, partial=False) >= 0.75
+        if new and not covers(sentence) and not in_paragraph:
             # The reader's sentence is about something else: another retrieved sentence about it may answer.
             found = self.retriever.run(query, k=20, **filters)
             other = self._answer_without(query, found, sentence, keep=covers, names_checked=True, in_conversation=True)
@@ -318,6 +331,13 @@ class Answerer:
         own = [t for t in key_terms(question)[2] if t not in known and len(t) >= 2]
         if own and coverage(own, sentence, partial=False) < 0.5:
             return _abstain(query, f"上一个回答的句子没有提到“{'、'.join(own)}”，无法回答")
+        # The same sentence may give the count asked in its unit elsewhere ("比去年早了几天？" after
+        # "哪天突破…？": "提前8天" beside 7月3日).
+        counted = count_in(question, sentence)
+        if counted and not (s0 + counted[0] < before["end"] and s0 + counted[1] > before["start"]):
+            return dict(result, short_answer=sentence[counted[0]:counted[1]],
+                        citations=[dict(passage, answer_highlight=[s0 + counted[0], s0 + counted[1]])] +
+                        result["citations"][1:])
         # The same span cannot say where something was after it said how many took part.
         kinds = asked_kind(question), asked_kind(rewrite["previous_query"])
         if None not in kinds and kinds[0] != kinds[1]:
@@ -369,6 +389,17 @@ class Answerer:
         return {"answer": passage["text"][first:last] + "[1]", "short_answer": passage["text"][span[0]:span[1]],
                 "confidence": None, "citations": citations, "reason": None, "query": rewrite["query"]}
 
+    def _unnamed_place(self, query: str, passage: dict, rewrite: dict) -> str | None:
+        """A place a follow-up newly asks of that the answering article does not name (nor is
+        about, as its paper's own province), or None ("杭州有多少个网格？" of a paragraph on the
+        province's 8.5万个)."""
+        earlier = set(question_names(rewrite["previous_query"] or "", ("ns",)))
+        names = [n for n in _asked_places(query) if n not in earlier]
+        if not names:
+            return None
+        article = normalize(self.index.article_texts([passage["paragraph_id"]]).get(passage["paragraph_id"], ""))
+        return next((n for n in names if not (_mentions(n, passage, article) or self._home(n, passage))), None)
+
     def _about_others(self, query: str, passage: dict, sentence: str, results: list[dict],
                       in_conversation: bool) -> str | None:
         """Why a sentence answers nothing about the people the question asks of, or None: its article
@@ -378,7 +409,9 @@ class Answerer:
         Not for a first question: over encyclopedic text jieba takes too many words for names
         (CMRC open domain: sentence hit 0.824 -> 0.760 with it)."""
         # jieba reads "从金华" as a person's name: a preposition glued to a place.
-        asked_of = [p for p in people(query) if not (p[0] in "从在到去往向于与和跟" and places(p[1:]))]
+        # "胡仲明说…从哪儿买": who said it is the source, not what the sentence must be about.
+        asked_of = [p for p in people(query) if not (p[0] in "从在到去往向于与和跟" and places(p[1:]))
+                    and not re.search(rf"{re.escape(p)}[^，,。？?]{{0,2}}?{_SAYS}", query)]
         if not asked_of:
             return None
         named = people(without_credits(sentence))
@@ -446,6 +479,12 @@ class Answerer:
         return home == name
 
 
+def _asked_places(query: str) -> list[str]:
+    """The places a question names (嘉兴, which jieba tags as a person's name, too)."""
+    typed = places(query)
+    return list(dict.fromkeys(question_names(query, ("ns",)) + [n for n in question_names(query, ("nr", "nz")) if n in typed]))
+
+
 def _mentions(name: str, result: dict, article: str) -> bool:
     """A name counts as mentioned by a passage when its paragraph or headline has it (not only as
     one item of a list), or when its article is about it (names it several times)."""
@@ -479,6 +518,11 @@ def _misfit(question: str, sentence: str, lead: str = "", alone: bool = False) -
     unit = missing_unit(question, sentence)
     if unit:
         return f"检索到的句子没有给出多少{unit}，无法回答"
+    if asks_yes_no(question):
+        # "周末也照常开吗？": a sentence naming none of it says neither yes nor no.
+        named = [t for t in key_terms(question)[0] if len(t) >= 2]
+        if named and coverage(named, sentence, partial=False) < 0.5:
+            return f"检索到的句子没有说到“{'、'.join(named)}”，无法回答"
     attribute = asked_attribute(question)
     if attribute and coverage([attribute], sentence) < 0.5:
         return f"检索到的句子没有说{attribute}怎么样，无法回答"

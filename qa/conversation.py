@@ -23,6 +23,9 @@ _THING = frozenset("它 它们 其 其中 该 此".split())
 _DEMONSTRATIVE = frozenset("这个 那个 该 此".split())
 _OCCASION = frozenset("这次 那次 此次 本次 这场 那场 这届 本届".split())  # + an event: that event  # + 村/县/市…: a place; + another noun: a thing
 _POINTERS = frozenset("这些 那些 上述".split())  # + a noun: what was just given
+_BARE = frozenset("这个 那个 这 那 这事 此事 这件事".split())  # + a verb (是, 有, 能…): the thing talked about
+_LINKS = frozenset("怎么 什么".split())
+_LINK_CHARS = frozenset("是有能会要从在对跟和都也就还")  # 是, 是从, 有没有…: jieba glues them
 _QUANTITIES = re.compile(r"^(?:这|那|上述)(?:两|二|三|几|些)(?:项|个|组)?$|^上述$")
 _WHOLE = frozenset("全省 全市 全县 全区 全国".split())  # after a place, the whole of it
 _PLACE_WORD = re.compile(r"^(省|市|县|区|镇|乡|村|街道|社区)$")
@@ -491,6 +494,9 @@ def resolve(question: str, previous: str, answer: str | None, settings: Rewriter
             # "和睦新村那个楼道", "她那个楼道": the question names whose it is; else the topic's.
             named_before = changed or any(_is_name(w, f) for w, f in tokens[:i])
             replacement, skip = (following if named_before else pointed(following)), 2
+        elif word in _BARE and following and (following in _LINKS or (len(following) <= 2 and following[0] in _LINK_CHARS)):
+            # "这个是从什么时候开始的": what the conversation is about.
+            replacement = carried or whole
         elif word in _THING:
             replacement = whole + "中" if word == "其中" else \
                 place() if _ASKS_PLACE.search(previous) else (carried or whole)

@@ -29,7 +29,8 @@ _GENERIC = frozenset("一共 总共 名字 时间 情况 问题 方面 工作 �
 # ("为啥" is 为什么), and abbreviations a paper writes out ("GDP": 地区生产总值, "人代会": 人民代表大会).
 _SPOKEN = (("为啥", "为什么"), ("干啥", "做什么"), ("啥时候", "什么时候"), ("啥时", "什么时候"), ("咋样", "怎么样"),
            ("咋", "怎么"), ("啥", "什么"), ("多会儿", "什么时候"))
-_ABBREVIATIONS = ((re.compile(r"GDP", re.IGNORECASE), "地区生产总值"), (re.compile(r"人代会"), "人民代表大会"),
+_ABBREVIATIONS = ((re.compile(r"(?<=[在去到从往])哪儿?(?![里个些一位天年种类家条件样方])|哪儿"), "哪里"),  # 在哪拍的
+                  (re.compile(r"GDP", re.IGNORECASE), "地区生产总值"), (re.compile(r"人代会"), "人民代表大会"),
                   (re.compile(r"女双(?!打)"), "女子双人"), (re.compile(r"男双(?!打)"), "男子双人"))
 
 
@@ -97,7 +98,8 @@ def asked_attribute(question: str) -> str | None:
 
 
 # Words news writes for one another: "比去年同期增长" is "同比增长".
-_SAME = {"去年同期": ("同比",), "同比": ("去年同期", "上年同期"), "补贴": ("补助",), "补助": ("补贴",)}
+_SAME = {"去年同期": ("同比",), "同比": ("去年同期", "上年同期"), "补贴": ("补助",), "补助": ("补贴",),
+         "总额": ("总值", "总量"), "总值": ("总额", "总量"), "总量": ("总额", "总值")}
 
 
 def coverage(terms: list[str], text: str, partial: bool = True) -> float:
@@ -253,6 +255,10 @@ _UNITS = {"钱": "元", "元": "元", "人": "人|名|位", "名": "名|人|位"
 # "多少村民", "多少全职工程师": a count of people, given in 人/名/位/户.
 _ASKED_PEOPLE = re.compile(r"(?<![第哪])(?:多少|几)[\u3400-\u9fff]{0,3}(?:民|员|客|生|者|师|工|干部)(?![\u3400-\u9fff])")
 _ASKED_COUNT = re.compile(rf"(?<![第哪])(?:多少|几)({'|'.join(sorted(_UNITS, key=len, reverse=True))})")
+# "几个站", "多少个网格": a count of pieces of what the noun names.
+_COUNTED_CHARS = frozenset("站村市县省区镇乡点国队组项环节")
+# (几个人, 几个月: people and lengths of time are asked of apart.)
+_ASKED_PIECES = re.compile(r"(?<![第哪])(?:多少|几)个(?![人月年天小钟星周])([\u3400-\u9fff]{1,2})")
 _NUMBER = r"[0-9零一二三四五六七八九十百千万亿两]+(?:\.[0-9]+)?\s*[多余万亿千百]*\s*(?:个)?"
 # "几点？" is answered by a time of day ("晚上8点", "8:30"), not by a date or a length of time.
 _ASKED_CLOCK = re.compile(r"几点")
@@ -272,7 +278,8 @@ _CHANGE = "增长|增幅|增速|下降|降幅|提高|提升|降低|上涨|下跌
 _ASKED_RATE = re.compile(rf"(?:{_CHANGE})了?(?:多少|几成)(?![\u3400-\u9fff])")
 # "比去年多了多少？" asks a difference: a sentence with a figure and no change gives none ("已落实早稻种植面积120万亩").
 _ASKED_DIFFERENCE = re.compile(r"(?:增加|减少|提前|推迟)了?(?:多少|几)|(?:多|少|早|晚)了(?:多少|几)|"
-                               r"比[^，,？?]*(?:多|少|早|晚)(?:多少|几)")  # not "最晚几点发车"
+                               r"比[^，,？?]*(?:多|少|早|晚)(?:多少|几)|"  # not "最晚几点发车"
+                               r"(?:多|少|高|低|早|晚|增加|减少|增长|下降|涨|跌|上升)了?还是(?:多|少|高|低|早|晚|增加|减少|增长|下降|涨|跌|下降)")
 _DIFFERENCE = re.compile(rf"(?:{_CHANGE}|增加|提前|推迟|扩大|缩小)了?[^,，。；;]{{0,8}}?[0-9零一二三四五六七八九十两]|"
                          r"(?:多|少|早|晚)了?[0-9零一二三四五六七八九十两]|"
                          r"同比|环比|[比较][^,，。；;]{0,10}(?:增|减|多|少|高|低|上升|提前|推迟)")
@@ -298,9 +305,10 @@ def missing_unit(question: str, text: str) -> str | None:
         return None if _CLOCK.search(text) else "点钟"
     asked = _ASKED_COUNT.search(question)
     if asked:
-        # "3月4日" is a date, not a number of days ("开几天？").
-        counted = _DATE.sub("", text) if asked.group(1) == "天" else text
-        return None if re.search(rf"{_NUMBER}(?:{_UNITS[asked.group(1)]})", counted) else asked.group(1)
+        return None if count_in(question, text) else asked.group(1)
+    pieces = _pieces(question)
+    if pieces:
+        return None if count_in(question, text) else f"个{pieces}"
     if _ASKED_PEOPLE.search(question):
         return None if re.search(rf"{_NUMBER}(?:人|名|位|户)", text) else "人"
     if _ASKED_FREQUENCY.search(question):
@@ -310,6 +318,50 @@ def missing_unit(question: str, text: str) -> str | None:
     if _ASKED_DIFFERENCE.search(question) and not _DIFFERENCE.search(text):
         return "变化"
     return "幅度" if _ASKED_RATE.search(question) and not _RATE.search(text) else None
+
+
+def _pieces(question: str) -> str | None:
+    """The noun "几个X"/"多少个X" counts ("几个站": 站), or None when no noun follows 个
+    ("多少个供实地学习的基地": what is counted comes later)."""
+    import jieba.posseg as pseg
+
+    asked = _ASKED_PIECES.search(question)
+    if not asked:
+        return None
+    jieba_segmenter()
+    first = next(iter(pseg.cut(question[asked.end() - len(asked.group(1)):])), None)
+    if first is None:
+        return None
+    # jieba tags a lone 站 a verb: the one-character things counted by 个 are listed.
+    return first.word if (first.flag.startswith("n") and first.flag != "nr") or first.word in _COUNTED_CHARS else None
+
+
+def count_in(question: str, text: str) -> tuple[int, int] | None:
+    """Where the text gives the count the question asks for in its unit ("比去年早了几天？":
+    "提前8天", not the date "7月3日"; "几个站": "沿途停靠5个站" or "站点5个"), or None (also when
+    the question asks no count in a unit)."""
+    asked = _ASKED_COUNT.search(question)
+    if asked:
+        # "3月4日" is a date, not a number of days ("开几天？"): blanked, offsets kept.
+        counted = _DATE.sub(lambda m: " " * len(m.group()), text) if asked.group(1) == "天" else text
+        found = re.search(rf"{_NUMBER}(?:{_UNITS[asked.group(1)]})", counted)
+        return found.span() if found else None
+    pieces = _pieces(question)
+    if pieces:
+        # "几个区县" is "6个区(县、市)": brackets and list commas may come between its characters.
+        noun = r"[()（）、]*".join(map(re.escape, pieces))
+        found = re.search(rf"{_NUMBER}个?{noun}|{noun}[^,，。；;]{{0,6}}?{_NUMBER}个", text)
+        return found.span() if found else None
+    return None
+
+
+# "是否…？", "…吗？": a question asking yes or no, which only a sentence about what it names answers.
+_YES_NO = re.compile(r"(?:吗|么)[？?。！!]*$|是否|是不是|能不能|会不会|有没有|可不可以|能否")
+
+
+def asks_yes_no(question: str) -> bool:
+    """Whether a question asks yes or no ("周末也照常开吗？"), naming no question word."""
+    return bool(_YES_NO.search(question)) and not INTERROGATIVE.search(question)
 
 
 # Units key_terms keeps that name no part of a whole ("其中出口有多少亿元": the part is 出口).

@@ -7,7 +7,7 @@ import re
 import pytest
 
 from qa.answer import Answerer, split_sentences
-from qa.question import (asked_attribute, asked_kind, contrasts, coverage, key_terms, missing_part, missing_unit,
+from qa.question import (asked_attribute, asked_kind, asks_yes_no, contrasts, count_in, coverage, key_terms, missing_part, missing_unit,
                          written_form)
 from qa.generate import Generator, GeneratorSettings
 from qa.index import NewsIndex
@@ -73,6 +73,22 @@ class TestWrittenForm:
         assert written_form("这次人代会是哪天开幕的？") == "这次人民代表大会是哪天开幕的？"
         assert written_form("女双冠军是谁？") == "女子双人冠军是谁？"
         assert written_form("女双打冠军是谁？") == "女双打冠军是谁？"  # 双打 is its own word
+        assert written_form("照片是在哪拍的") == "照片是在哪里拍的"
+        assert written_form("往哪方面发力") == "往哪方面发力"
+
+
+class TestCountIn:
+    def test_the_count_in_the_unit_asked_not_a_date(self):
+        text = "7月3日,浙江电网用电负荷突破1亿千瓦,较2022年破亿千瓦的时间提前8天。"
+        start, end = count_in("比去年早了几天", text)
+        assert text[start:end] == "8天"
+        assert count_in("哪天突破的？", text) is None
+
+
+class TestAsksYesNo:
+    def test_a_question_with_no_question_word_asking_yes_or_no(self):
+        assert asks_yes_no("周末也照常开吗？") and asks_yes_no("是否可以提取公积金")
+        assert not asks_yes_no("有没有哪个街区改得比较出名的") and not asks_yes_no("票价多少钱？")
 
 
 class TestAskedAttribute:
@@ -197,6 +213,17 @@ class TestMissingUnit:
         # How often is an interval: a length of time does not give it.
         assert missing_unit("中间大概隔多久一班？", "单程票价15元,全程约1小时。") == "间隔"
         assert missing_unit("隔多久一班？", "高峰时段每30分钟一班") is None
+
+    def test_a_count_of_pieces_needs_that_noun_counted(self):
+        assert missing_unit("中间要停几个站", "单程票价15元,全程约1小时。") == "个站"
+        assert missing_unit("一共设置了多少个网格？", "优化设置网格8.5万个") is None
+        assert missing_unit("有几个区县同时挂牌？", "当天,绍兴6个区(县、市)的企业综合服务中心也同时挂牌") is None
+        # What 个 counts comes later: no noun to hold the text to.
+        assert missing_unit("建设了多少个供实地学习的教学示范基地？", "建设了一批基地") is None
+
+    def test_more_or_less_asks_a_difference(self):
+        assert missing_unit("比去年多了还是少了？", "目前全省已落实早稻种植面积120万亩。") == "变化"
+        assert missing_unit("比去年多了还是少了？", "早稻种植面积比去年增加5万亩。") is None
 
     def test_what_time_needs_a_time_of_day(self):
         assert missing_unit("最晚一班几点？", "单程票价15元,全程约1小时。") == "点钟"
@@ -389,6 +416,22 @@ class TestFollowupAnswer:
         # Setting aside what the conversation never spoke of asks something new.
         result = _converse(answerer, "杭州今年计划新增加装多少台电梯？", "除了审批，还有什么服务？")
         assert "公积金" not in (result["answer"] or ""), result
+
+    def test_the_same_sentence_gives_a_count_asked_after_a_date(self, answerer):
+        result = _converse(answerer, "浙江电网今年用电负荷是哪天突破1亿千瓦的？", "比去年早了几天")
+        assert result["short_answer"] == "8天" and "7月3日" in result["answer"], result
+
+    def test_who_said_it_is_not_who_the_sentence_must_name(self, answerer):
+        result = _converse(answerer, "浙能集团现在的董事长是谁？", "他说浙江的煤主要从哪儿买进来")
+        assert "晋陕蒙" in (result["answer"] or ""), result
+
+    def test_yes_or_no_about_what_no_sentence_names_is_no_answer(self, answerer):
+        result = _converse(answerer, "金华至衢州通勤公交的首班车几点发车？", "坐全程大概要多久", "周末也照常开吗？")
+        assert result["answer"] is None and "周末" in result["reason"], result
+
+    def test_a_new_word_the_headline_names_around_a_sentence_saying_the_rest(self, answerer):
+        result = _converse(answerer, "拱墅区和睦新村的张阿姨今年多大岁数？", "她们那个楼道有几户签字同意装电梯")
+        assert "12户" in (result["answer"] or ""), result
 
     def test_a_photo_is_asked_of_its_caption(self, answerer):
         result = answerer.run("浦江新光村村民直播推介农产品的那张配图是哪天拍的？")

@@ -112,6 +112,13 @@ class TestRewriter:
         query = resolve("这次会议一共要开几天？", "政府工作报告定了多少经济增速目标？", None)
         assert "这次" not in query and query.endswith("会议一共要开几天？"), query
 
+    def test_this_alone_before_a_verb_is_what_the_conversation_is_about(self):
+        history = _history("杭州老小区加装电梯可以提取公积金吗？", "今年起,杭州…并开通公积金提取通道,居民负担明显减轻。[1]")
+        query = FollowupRewriter().run("这个是从什么时候开始的", history)["query"]
+        assert query.startswith("杭州老小区") and "公积金" in query and "这个" not in query, query
+        # 这个 before a noun jieba tags a verb (做法) is no bare pointer.
+        assert "做法" in resolve("这个做法推广到了哪些省份？", "全省有多少家共富工坊？", None)
+
     def test_this_occasion_is_the_event_named(self):
         query = resolve("这次人民代表大会是哪天开幕的？", "浙江今年政府工作报告定的地区生产总值增长目标是多少？", None)
         assert query == "人民代表大会是哪天开幕的？", query
@@ -138,7 +145,7 @@ class TestRewriter:
         assert result["query"] == question and not result["rewritten"]
         assert FollowupRewriter().run("那福建呢？", None) == {"query": "那福建呢？", "rewritten": False,
                                                                "previous_query": None, "previous_answer": None,
-                                                               "asked_before": []}
+                                                               "asked_before": [], "last_answered": None}
 
     def test_pointer_words_inside_other_words_stay(self):
         # 其他 and 应该 hold 其 and 该, but are no pointers
