@@ -24,6 +24,8 @@ _WHOLE_PROVINCE = re.compile(r"全省|我省")
 _OWN_PROVINCE = re.compile(r"全省|我省|本省|省委|省政府|省内")
 _SENTENCE_END = re.compile(r"[^。！？!?；;]*[。！？!?；;]+[”’」』)）]?|[^。！？!?；;]+$")
 _CITATION = re.compile(r"\[\d+\]")
+_RELATIVE_YEARS = (("前年", 2), ("去年", 1), ("今年", 0))  # years before the issue's
+_PLACE_WORDS = frozenset("城市 省份 地方 地区 乡镇 城乡 农村 城镇 县城 街道 社区 全省 全市 全国 各地 当地".split())  # jieba's ns, no place
 _SAYS = r"(?:说|表示|介绍|认为|提到|谈到|指出|称)"
 
 
@@ -217,10 +219,11 @@ class Answerer:
             return _abstain(query, f"检索到的{len(top)}段文字都没有给出这个问题的答案"
                                    f"（最接近的是《{title}》，阅读模型的把握只有{reading['answerable']:.0%}）")
         passage = top[best]
-        citations = [dict(passage, highlight=[first, last], answer_highlight=[reading["start"], reading["end"]])]
+        start, end = _counted_span(query, passage["text"], first, last, reading["start"], reading["end"])
+        citations = [dict(passage, highlight=[first, last], answer_highlight=[start, end])]
         # The other retrieved passages follow as further sources, without highlight.
         citations += [dict(r, highlight=None, answer_highlight=None) for i, r in enumerate(results) if i != best]
-        return {"answer": passage["text"][first:last] + "[1]", "short_answer": reading["answer"].strip(),
+        return {"answer": passage["text"][first:last] + "[1]", "short_answer": passage["text"][start:end].strip(),
                 "confidence": round(reading["answerable"], 4), "citations": citations, "reason": None,
                 "query": query}
 
@@ -237,11 +240,17 @@ class Answerer:
 
     def _in_own_words(self, query: str, passage: dict) -> str:
         """The question as the passage's paper would word it: a provincial paper writes "全省" for
-        its own province ("浙江有多少家共富工坊？" of "全省7000余家工坊…" reads "全省有多少家…")."""
+        its own province ("浙江有多少家共富工坊？" of "全省7000余家工坊…" reads "全省有多少家…"),
+        and a year the question counts from today as the paper's date makes it ("去年" in a 2023
+        issue saying "2022年我省…" reads "2022年")."""
         text = normalize(passage["text"])
         for name in _PROVINCES:
             if name in query and name not in text and self._home(name, passage):
                 query = re.sub(rf"{name}(?:省)?(?:全省)?", "全省", query)
+        year = re.match(r"(\d{4})-", passage.get("date") or "")
+        for word, back in _RELATIVE_YEARS:
+            if year and word in query and word not in text and f"{int(year.group(1)) - back}年" in text:
+                query = query.replace(word, f"{int(year.group(1)) - back}年")
         return query
 
     def _fit(self, query: str, passage: dict, reading: dict, results: list[dict],
@@ -479,10 +488,26 @@ class Answerer:
         return home == name
 
 
+def _counted_span(query: str, text: str, first: int, last: int, start: int, end: int) -> tuple[int, int]:
+    """The short answer's span: the reader's, or, when the question asks a count in a unit
+    ("早了几天？") and the reader's span is not that count but holds it or is beside it in the
+    sentence ``text[first:last]``, the count itself ("提前8天": 8天)."""
+    counted = count_in(query, text[first:last])
+    if counted is None:
+        return start, end
+    c0, c1 = first + counted[0], first + counted[1]
+    if start <= c0 and c1 <= end and end - start <= 3 * (c1 - c0):
+        return start, end  # "约1小时" for 1小时: the reader's own words around it
+    if count_in(query, text[start:end]) and not (start <= c0 and c1 <= end):
+        return start, end  # another count in the unit: the reader's choice
+    return c0, c1
+
+
 def _asked_places(query: str) -> list[str]:
     """The places a question names (嘉兴, which jieba tags as a person's name, too)."""
     typed = places(query)
-    return list(dict.fromkeys(question_names(query, ("ns",)) + [n for n in question_names(query, ("nr", "nz")) if n in typed]))
+    named = question_names(query, ("ns",)) + [n for n in question_names(query, ("nr", "nz")) if n in typed]
+    return [n for n in dict.fromkeys(named) if n not in _PLACE_WORDS]
 
 
 def _mentions(name: str, result: dict, article: str) -> bool:

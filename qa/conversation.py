@@ -20,11 +20,14 @@ _PEOPLE = frozenset("他们 她们 他俩 她俩 二人 两人".split())
 _PERSON = frozenset("他 她 此人 这位 那位".split())
 _PLACE = frozenset("那里 那儿 这里 这儿 当地 该地 此地 本地 该市 该县 该区 该镇 该乡 该村 该省".split())
 _THING = frozenset("它 它们 其 其中 该 此".split())
-_DEMONSTRATIVE = frozenset("这个 那个 该 此".split())
+_DEMONSTRATIVE = frozenset("这个 那个 该 此 这条 那条 这家 那家 这座 那座 这项 那项 这部 那部 这台 那台 这所 那所 "
+                           "这支 那支 这批 那批 这种 那种 这份 那份".split())  # + a place word: a place; + a noun: a thing
 _OCCASION = frozenset("这次 那次 此次 本次 这场 那场 这届 本届".split())  # + an event: that event  # + 村/县/市…: a place; + another noun: a thing
 _POINTERS = frozenset("这些 那些 上述".split())  # + a noun: what was just given
 _BARE = frozenset("这个 那个 这 那 这事 此事 这件事".split())  # + a verb (是, 有, 能…): the thing talked about
 _LINKS = frozenset("怎么 什么".split())
+_CLASSIFIERS = frozenset("个条家座项部台所支批种份位次场届")
+_ASKS_REGION = re.compile(r"哪个(?:省|市|县|区|乡镇|乡|镇|城市|街道)|哪(?:个)?地方的")  # what a place lies in
 _LINK_CHARS = frozenset("是有能会要从在对跟和都也就还")  # 是, 是从, 有没有…: jieba glues them
 _QUANTITIES = re.compile(r"^(?:这|那|上述)(?:两|二|三|几|些)(?:项|个|组)?$|^上述$")
 _WHOLE = frozenset("全省 全市 全县 全区 全国".split())  # after a place, the whole of it
@@ -108,7 +111,7 @@ def not_new(question: str) -> set[str]:
     naming the kind of answer it asks for ("哪个部门": 省农业农村厅; unlike "多少工作人员" or
     "什么理念", whose noun an answer repeats), and the few nouns that only name a kind of answer
     (名次, 成绩, 职务: ``_ANSWER_KINDS``)."""
-    pairs = _cut(question)
+    pairs = _demonstratives(_cut(question))
     return {w for (d, _), (w, f) in zip(pairs, pairs[1:])
             if (d in _DEMONSTRATIVE | _POINTERS or d.startswith("哪")) and f.startswith(("n", "vn", "j"))} | \
         {w for w, _ in pairs if w in _ANSWER_KINDS}
@@ -255,6 +258,17 @@ def phrase_ending(noun: str, texts) -> str:
             if i < k or word != noun:
                 return _words(pairs[i:k + 1])
     return ""
+
+
+def _demonstratives(pairs: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    """Segmented words with 这/那 and the classifier after them joined (jieba cuts "这条线路" 这/条/线路)."""
+    out: list[tuple[str, str]] = []
+    for word, flag in pairs:
+        if out and out[-1][0] in ("这", "那") and len(word) == 1 and word in _CLASSIFIERS:
+            out[-1] = (out[-1][0] + word, "r")
+        else:
+            out.append((word, flag))
+    return out
 
 
 def _topic_of(previous: str, earlier: tuple[str, ...]) -> str:
@@ -453,7 +467,7 @@ def resolve(question: str, previous: str, answer: str | None, settings: Rewriter
 
     # The link word apart: jieba reads "那他" as one word.
     lead = _LEAD.match(text)
-    tokens = ([(lead.group(), "c")] + _cut(text[lead.end():])) if lead else _cut(text)
+    tokens = _demonstratives(([(lead.group(), "c")] + _cut(text[lead.end():])) if lead else _cut(text))
     if _LEAD.search(text):
         # "那杭州完成了多少个？": a new name, and otherwise only words of the previous question.
         named = [(w, f) for w, f in tokens if _is_name(w, f)]
@@ -487,13 +501,24 @@ def resolve(question: str, previous: str, answer: str | None, settings: Rewriter
             # "这个村": the 村 the conversation named ("新光村"), else the place it is about.
             found = phrase_ending(following, (previous, answer, *earlier)) or place()
             replacement, skip = (found, 2) if found.endswith(following) else (found + following, 2)
-        elif word in _OCCASION and following and tokens[i + 1][1].startswith(("n", "vn")):
-            # "这次人民代表大会": the event the conversation named, else the event's own name.
-            replacement, skip = phrase_ending(following, (previous, answer, *earlier)) or following, 2
+        elif word in _OCCASION and following and tokens[i + 1][1].startswith(("n", "v")):
+            # "这次人民代表大会": the event the conversation named, else a named event itself; "这次改造":
+            # the topic's.
+            replacement = phrase_ending(following, (previous, answer, *earlier)) or \
+                (following if len(following) >= 4 else pointed(following))
+            skip = 2
         elif word in _DEMONSTRATIVE and following and tokens[i + 1][1].startswith(("n", "vn")) and word != "此":
             # "和睦新村那个楼道", "她那个楼道": the question names whose it is; else the topic's.
             named_before = changed or any(_is_name(w, f) for w, f in tokens[:i])
-            replacement, skip = (following if named_before else pointed(following)), 2
+            if not named_before:
+                replacement, skip = pointed(following), 2
+            elif word in ("这个", "那个"):
+                replacement, skip = following, 2
+            # else "里蔡村那家工坊" stays as written: without 那家, jieba reads 里蔡村工坊 as one name.
+        elif word in _BARE | _THING and _ASKS_REGION.search(text):
+            # "它是哪个乡镇的？": the place the conversation named (新光村), not its topic (数字驾驶舱).
+            replacement = place() if _ASKS_PLACE.search(previous) else \
+                next(iter(places(previous) + places(answer)), "") or carried or whole
         elif word in _BARE and following and (following in _LINKS or (len(following) <= 2 and following[0] in _LINK_CHARS)):
             # "这个是从什么时候开始的": what the conversation is about.
             replacement = carried or whole

@@ -22,14 +22,16 @@ _PREPOSITIONS = frozenset("从在到给向对把被和与跟往于")
 _FOCUS = ("n", "nz", "j", "vn", "eng", "b", "nrt", "nw")
 # A length of time asked with what bounds it ("上任多久内交报告"): cut out whole, or jieba reads 内交.
 _WITHIN = re.compile(r"(?:多久|多长时间|几个?(?:天|年|月|周|小时)|多少(?:天|年|个月|小时))(?:以内|之内|内|以前|之前|以后|之后)")
-_GENERIC = frozenset("一共 总共 名字 时间 情况 问题 方面 工作 内容 原因 目的 数量 总数 人数 名称 地方 东西 办法 措施 人 人家 事".split())
+_GENERIC = frozenset("一共 总共 名字 时间 情况 问题 方面 工作 内容 原因 目的 数量 总数 人数 名称 地方 东西 办法 措施 人 人家 事"
+                     " 消息 信息 报道 新闻 说法 比赛 活动".split())  # 消息, 比赛: what is being talked about, not asked
 
 
 # Spoken question words and the written ones news and the reader's training questions use
 # ("为啥" is 为什么), and abbreviations a paper writes out ("GDP": 地区生产总值, "人代会": 人民代表大会).
 _SPOKEN = (("为啥", "为什么"), ("干啥", "做什么"), ("啥时候", "什么时候"), ("啥时", "什么时候"), ("咋样", "怎么样"),
            ("咋", "怎么"), ("啥", "什么"), ("多会儿", "什么时候"))
-_ABBREVIATIONS = ((re.compile(r"(?<=[在去到从往])哪儿?(?![里个些一位天年种类家条件样方])|哪儿"), "哪里"),  # 在哪拍的
+_ABBREVIATIONS = ((re.compile(r"^(?:那么|那)?(?:报道|文章|新闻|报纸|报)(?:里|中|上)(?:的|说的?)?"), ""),  # "报道里的张阿姨…"
+                  (re.compile(r"(?<=[在去到从往])哪儿?(?![里个些一位天年种类家条件样方])|哪儿"), "哪里"),  # 在哪拍的
                   (re.compile(r"GDP", re.IGNORECASE), "地区生产总值"), (re.compile(r"人代会"), "人民代表大会"),
                   (re.compile(r"女双(?!打)"), "女子双人"), (re.compile(r"男双(?!打)"), "男子双人"))
 
@@ -256,9 +258,9 @@ _UNITS = {"钱": "元", "元": "元", "人": "人|名|位", "名": "名|人|位"
 _ASKED_PEOPLE = re.compile(r"(?<![第哪])(?:多少|几)[\u3400-\u9fff]{0,3}(?:民|员|客|生|者|师|工|干部)(?![\u3400-\u9fff])")
 _ASKED_COUNT = re.compile(rf"(?<![第哪])(?:多少|几)({'|'.join(sorted(_UNITS, key=len, reverse=True))})")
 # "几个站", "多少个网格": a count of pieces of what the noun names.
-_COUNTED_CHARS = frozenset("站村市县省区镇乡点国队组项环节")
+_COUNTED_CHARS = frozenset("站村市县省区镇乡国队组项环节")
 # (几个人, 几个月: people and lengths of time are asked of apart.)
-_ASKED_PIECES = re.compile(r"(?<![第哪])(?:多少|几)个(?![人月年天小钟星周])([\u3400-\u9fff]{1,2})")
+_ASKED_PIECES = re.compile(r"(?<![第哪])(?:多少|几)个(?![人月年天小钟星周点百])([\u3400-\u9fff]{1,2})")
 _NUMBER = r"[0-9零一二三四五六七八九十百千万亿两]+(?:\.[0-9]+)?\s*[多余万亿千百]*\s*(?:个)?"
 # "几点？" is answered by a time of day ("晚上8点", "8:30"), not by a date or a length of time.
 _ASKED_CLOCK = re.compile(r"几点")
@@ -275,12 +277,13 @@ _DURATION = re.compile(rf"{_NUMBER}(?:年|月|天|日|小时|钟头|分钟|周|�
 
 # "增长多少？" with no unit asks for a rate: a sentence giving only amounts ("总值达到8000亿元,其中出口增长较快") gives none.
 _CHANGE = "增长|增幅|增速|下降|降幅|提高|提升|降低|上涨|下跌|涨幅|减少|涨|跌"
-_ASKED_RATE = re.compile(rf"(?:{_CHANGE})了?(?:多少|几成)(?![\u3400-\u9fff])")
+_ASKED_RATE = re.compile(rf"(?:{_CHANGE})了?(?:多少|几成)(?![\u3400-\u9fff])|(?:几|多少)个(?:百分)?点")
 # "比去年多了多少？" asks a difference: a sentence with a figure and no change gives none ("已落实早稻种植面积120万亩").
 _ASKED_DIFFERENCE = re.compile(r"(?:增加|减少|提前|推迟)了?(?:多少|几)|(?:多|少|早|晚)了(?:多少|几)|"
                                r"比[^，,？?]*(?:多|少|早|晚)(?:多少|几)|"  # not "最晚几点发车"
-                               r"(?:多|少|高|低|早|晚|增加|减少|增长|下降|涨|跌|上升)了?还是(?:多|少|高|低|早|晚|增加|减少|增长|下降|涨|跌|下降)")
-_DIFFERENCE = re.compile(rf"(?:{_CHANGE}|增加|提前|推迟|扩大|缩小)了?[^,，。；;]{{0,8}}?[0-9零一二三四五六七八九十两]|"
+                               r"(?:多|少|高|低|早|晚|增加|减少|增长|下降|涨|跌|上升)了?还是(?:多|少|高|低|早|晚|增加|减少|增长|下降|涨|跌|下降)|"
+                               r"多(?:挣|赚|收入?|拿)了?(?:多少|几)")  # "能多挣多少钱？": an increase, not the pay
+_DIFFERENCE = re.compile(rf"(?:{_CHANGE}|增加|增收|提前|推迟|扩大|缩小)了?[^,，。；;]{{0,8}}?[0-9零一二三四五六七八九十两]|"
                          r"(?:多|少|早|晚)了?[0-9零一二三四五六七八九十两]|"
                          r"同比|环比|[比较][^,，。；;]{0,10}(?:增|减|多|少|高|低|上升|提前|推迟)")
 # A rate of the change itself, in the same clause ("同比增长5.9%"; not "增长较快,…贡献了七成").
@@ -303,20 +306,22 @@ def missing_unit(question: str, text: str) -> str | None:
     question, text = normalize(question), normalize(text)
     if _ASKED_CLOCK.search(question):
         return None if _CLOCK.search(text) else "点钟"
+    if _ASKED_DIFFERENCE.search(question) and not _DIFFERENCE.search(text):
+        return "变化"  # before the unit: "多挣多少钱？" is not given by "每月能赚3000元"
     asked = _ASKED_COUNT.search(question)
     if asked:
         return None if count_in(question, text) else asked.group(1)
     pieces = _pieces(question)
     if pieces:
-        return None if count_in(question, text) else f"个{pieces}"
+        # A text not naming the noun may count it in other words ("几个孩子": "育有3名子女").
+        other_words = pieces not in text and re.search(rf"{_NUMBER}[个名位家座所条项][\u3400-\u9fff]", text)
+        return None if count_in(question, text) or other_words else f"个{pieces}"
     if _ASKED_PEOPLE.search(question):
         return None if re.search(rf"{_NUMBER}(?:人|名|位|户)", text) else "人"
     if _ASKED_FREQUENCY.search(question):
         return None if _FREQUENCY.search(text) else "间隔"
     if _ASKED_DURATION.search(question):
         return None if _DURATION.search(_DATE.sub("", text)) else "时间"
-    if _ASKED_DIFFERENCE.search(question) and not _DIFFERENCE.search(text):
-        return "变化"
     return "幅度" if _ASKED_RATE.search(question) and not _RATE.search(text) else None
 
 
@@ -333,7 +338,9 @@ def _pieces(question: str) -> str | None:
     if first is None:
         return None
     # jieba tags a lone 站 a verb: the one-character things counted by 个 are listed.
-    return first.word if (first.flag.startswith("n") and first.flag != "nr") or first.word in _COUNTED_CHARS else None
+    noun = (first.flag.startswith("n") and first.flag not in ("nr", "ns")) or first.word in _COUNTED_CHARS
+    # 多少钱, 几户, 多少村民: units and people are asked of apart.
+    return first.word if noun and first.word not in _UNITS and not _ASKED_PEOPLE.search(question) else None
 
 
 def count_in(question: str, text: str) -> tuple[int, int] | None:
@@ -346,11 +353,15 @@ def count_in(question: str, text: str) -> tuple[int, int] | None:
         counted = _DATE.sub(lambda m: " " * len(m.group()), text) if asked.group(1) == "天" else text
         found = re.search(rf"{_NUMBER}(?:{_UNITS[asked.group(1)]})", counted)
         return found.span() if found else None
+    for asked_for, given in ((_ASKED_CLOCK, _CLOCK), (_ASKED_DURATION, _DURATION)):
+        if asked_for.search(question):
+            found = given.search(_DATE.sub(lambda m: " " * len(m.group()), text))
+            return found.span() if found else None
     pieces = _pieces(question)
     if pieces:
         # "几个区县" is "6个区(县、市)": brackets and list commas may come between its characters.
         noun = r"[()（）、]*".join(map(re.escape, pieces))
-        found = re.search(rf"{_NUMBER}个?{noun}|{noun}[^,，。；;]{{0,6}}?{_NUMBER}个", text)
+        found = re.search(rf"{_NUMBER}[\u3400-\u9fff]?{noun}|{noun}[^,，。；;]{{0,6}}?[0-9零一二三四五六七八九十两]", text)
         return found.span() if found else None
     return None
 

@@ -75,6 +75,7 @@ class TestWrittenForm:
         assert written_form("女双打冠军是谁？") == "女双打冠军是谁？"  # 双打 is its own word
         assert written_form("照片是在哪拍的") == "照片是在哪里拍的"
         assert written_form("往哪方面发力") == "往哪方面发力"
+        assert written_form("报道里的张阿姨住在哪个小区？") == "张阿姨住在哪个小区？"  # the article is no subject
 
 
 class TestCountIn:
@@ -83,6 +84,8 @@ class TestCountIn:
         start, end = count_in("比去年早了几天", text)
         assert text[start:end] == "8天"
         assert count_in("哪天突破的？", text) is None
+        start, end = count_in("路上要多久", "单程票价15元,全程约1小时")
+        assert "单程票价15元,全程约1小时"[start:end] == "1小时"
 
 
 class TestAsksYesNo:
@@ -218,12 +221,20 @@ class TestMissingUnit:
         assert missing_unit("中间要停几个站", "单程票价15元,全程约1小时。") == "个站"
         assert missing_unit("一共设置了多少个网格？", "优化设置网格8.5万个") is None
         assert missing_unit("有几个区县同时挂牌？", "当天,绍兴6个区(县、市)的企业综合服务中心也同时挂牌") is None
+        assert missing_unit("林永康有几个孩子？", "已婚,育有3名子女。") is None  # counted in other words
         # What 个 counts comes later: no noun to hold the text to.
         assert missing_unit("建设了多少个供实地学习的教学示范基地？", "建设了一批基地") is None
 
     def test_more_or_less_asks_a_difference(self):
         assert missing_unit("比去年多了还是少了？", "目前全省已落实早稻种植面积120万亩。") == "变化"
+        # "多挣多少钱？" asks what is earned more: pay alone does not say it, in whatever unit.
+        assert missing_unit("每人每月能多挣多少钱？", "“现在做点手工活每月能赚3000元") == "变化"
+        assert missing_unit("每人每月能多挣多少钱？", "人均月增收约2600元") is None
         assert missing_unit("比去年多了还是少了？", "早稻种植面积比去年增加5万亩。") is None
+
+    def test_points_are_a_rate(self):
+        assert missing_unit("同比涨了几个点", "累计用电量达575.66亿千瓦时,同比增长5.9%") is None
+        assert missing_unit("同比涨了几个点", "出口增长较快") == "幅度"
 
     def test_what_time_needs_a_time_of_day(self):
         assert missing_unit("最晚一班几点？", "单程票价15元,全程约1小时。") == "点钟"

@@ -119,6 +119,17 @@ class TestRewriter:
         # 这个 before a noun jieba tags a verb (做法) is no bare pointer.
         assert "做法" in resolve("这个做法推广到了哪些省份？", "全省有多少家共富工坊？", None)
 
+    def test_this_and_a_classifier_points_back_too(self):
+        # jieba cuts "这条线路" 这/条/线路.
+        query = resolve("这条线路是哪天开通的？", "金华—衢州通勤公交首班车几点发车？", None)
+        assert "这条" not in query and query.endswith("线路是哪天开通的？") and query.startswith("金华"), query
+        # With the place named, "那家工坊" stays: jieba would read 里蔡村工坊 as one name.
+        assert resolve("里蔡村那家工坊一年能加工多少玩具？", "全省有多少家共富工坊？", None) == "里蔡村那家工坊一年能加工多少玩具？"
+
+    def test_it_asked_what_place_it_lies_in_is_the_place_named(self):
+        query = resolve("它是哪个乡镇的", "新光村的数字驾驶舱能实时显示哪些数据？", "村里建起了数字驾驶舱,实时显示农产品订单。")
+        assert query == "新光村是哪个乡镇的", query
+
     def test_this_occasion_is_the_event_named(self):
         query = resolve("这次人民代表大会是哪天开幕的？", "浙江今年政府工作报告定的地区生产总值增长目标是多少？", None)
         assert query == "人民代表大会是哪天开幕的？", query
