@@ -11,7 +11,7 @@ from qa.conversation import FollowupRewriter, ellipsis_content, not_new, people,
 from qa.index import NewsIndex
 from qa.parse import CAPTION_SECTION, SUBTITLE_SECTION
 from qa.question import (asked_attribute, asked_kind, asks_yes_no, contrasts, count_in, coverage, key_terms, missing_part,
-                         missing_unit, question_names, written_form)
+                         missing_plan, missing_unit, question_names, unnamed_past_year, written_form)
 from qa.read import SpanReader
 from qa.retrieve import HybridRetriever, RetrieverSettings
 from qa.tokens import normalize
@@ -261,6 +261,7 @@ class Answerer:
         sentence = passage["text"][first:last]
         lead = passage["text"][first:reading["start"]]
         misfit = _misfit(query, sentence, lead, passage.get("section") == SUBTITLE_SECTION) \
+            or ("检索到的文字说的是今年，不是去年，无法回答" if unnamed_past_year(query, passage["text"]) else None) \
             or _other_place(query, sentence, passage) \
             or self._about_others(query, passage, sentence, results, in_conversation)
         return first, last, misfit
@@ -548,6 +549,8 @@ def _misfit(question: str, sentence: str, lead: str = "", alone: bool = False) -
         named = [t for t in key_terms(question)[0] if len(t) >= 2]
         if named and coverage(named, sentence, partial=False) < 0.5:
             return f"检索到的句子没有说到“{'、'.join(named)}”，无法回答"
+    if missing_plan(question, sentence):
+        return "检索到的句子没有说接下来要做什么，无法回答"
     attribute = asked_attribute(question)
     if attribute and coverage([attribute], sentence) < 0.5:
         return f"检索到的句子没有说{attribute}怎么样，无法回答"

@@ -361,8 +361,12 @@ def count_in(question: str, text: str) -> tuple[int, int] | None:
     if pieces:
         # "几个区县" is "6个区(县、市)": brackets and list commas may come between its characters.
         noun = r"[()（）、]*".join(map(re.escape, pieces))
-        found = re.search(rf"{_NUMBER}[\u3400-\u9fff]?{noun}|{noun}[^,，。；;]{{0,6}}?[0-9零一二三四五六七八九十两]", text)
-        return found.span() if found else None
+        # The count alone, not the noun: "16个邦" gives 16个, "网格8.5万个" gives 8.5万个.
+        found = re.search(rf"({_NUMBER}[\u3400-\u9fff]?)(?={noun})|{noun}[^,，。；;]{{0,6}}?({_NUMBER}个?)", text)
+        if not found:
+            return None
+        group = 1 if found.group(1) else 2
+        return found.span(group)
     return None
 
 
@@ -373,6 +377,25 @@ _YES_NO = re.compile(r"(?:吗|么)[？?。！!]*$|是否|是不是|能不能|会
 def asks_yes_no(question: str) -> bool:
     """Whether a question asks yes or no ("周末也照常开吗？"), naming no question word."""
     return bool(_YES_NO.search(question)) and not INTERROGATIVE.search(question)
+
+
+# A question about last year; a text naming no year at all speaks of the issue's own time.
+_PAST_YEAR = re.compile(r"(?<![比较与同和跟])(?:去年|前年|上一年|前一年|上年)(?!同期)")  # not "比去年涨了多少"
+_ANY_YEAR = re.compile(r"[0-9]{4}年|今年|去年|前年|明年|上年|年初|年底|年末|年内|全年|上半年|下半年|年度|多年|历年")
+# Plans asked for ("下一步准备怎么搞？") are said in the future ("将继续聚焦…"), not by what was done.
+_ASKS_PLAN = re.compile(r"下一步|接下来|今后|往后|未来|将来|打算|准备(?:怎么|如何|做|干|搞)")
+_FUTURE = re.compile(r"将|要|计划|打算|下一步|今后|未来|继续|力争|目标|预计|着力|推动|加快")
+
+
+def unnamed_past_year(question: str, paragraph: str) -> bool:
+    """Whether the question asks of last year ("去年双十一增长了多少？") and the paragraph names no
+    year at all, so speaks of the issue's own time."""
+    return bool(_PAST_YEAR.search(question)) and not _ANY_YEAR.search(normalize(paragraph))
+
+
+def missing_plan(question: str, text: str) -> bool:
+    """Whether the question asks what is planned and the text says nothing in the future."""
+    return bool(_ASKS_PLAN.search(question)) and not _FUTURE.search(text)
 
 
 # Units key_terms keeps that name no part of a whole ("其中出口有多少亿元": the part is 出口).

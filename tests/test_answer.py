@@ -7,8 +7,8 @@ import re
 import pytest
 
 from qa.answer import Answerer, split_sentences
-from qa.question import (asked_attribute, asked_kind, asks_yes_no, contrasts, count_in, coverage, key_terms, missing_part, missing_unit,
-                         written_form)
+from qa.question import (asked_attribute, asked_kind, asks_yes_no, contrasts, count_in, coverage, key_terms, missing_part,
+                         missing_plan, missing_unit, unnamed_past_year, written_form)
 from qa.generate import Generator, GeneratorSettings
 from qa.index import NewsIndex
 
@@ -86,6 +86,19 @@ class TestCountIn:
         assert count_in("哪天突破的？", text) is None
         start, end = count_in("路上要多久", "单程票价15元,全程约1小时")
         assert "单程票价15元,全程约1小时"[start:end] == "1小时"
+
+
+class TestTimeAsked:
+    def test_last_year_is_not_what_a_paragraph_naming_no_year_says(self):
+        paragraph = "记者从省邮政管理局获悉,“双十一”期间全省快递业务量预计同比增长15%以上。"
+        assert unnamed_past_year("去年双十一同比增长了多少？", paragraph)
+        assert not unnamed_past_year("比去年涨了多少", paragraph)  # compared with last year: this year's
+        assert not unnamed_past_year("去年全年用电量是多少？", "2022年我省全社会用电总量为5799亿千瓦时")
+
+    def test_a_plan_is_said_in_the_future(self):
+        assert missing_plan("宁波下一步准备怎么搞？", "今年以来,宁波全力推进城乡风貌整治提升,累计完成风貌区建设62个")
+        assert not missing_plan("宁波下一步准备怎么搞？", "宁波将继续聚焦群众急难愁盼")
+        assert not missing_plan("宁波完成了多少个？", "累计完成风貌区建设62个")
 
 
 class TestAsksYesNo:
