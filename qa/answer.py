@@ -11,7 +11,8 @@ from qa.conversation import FollowupRewriter, ellipsis_content, not_new, people,
 from qa.index import NewsIndex
 from qa.parse import CAPTION_SECTION, SUBTITLE_SECTION
 from qa.question import (asked_attribute, asked_kind, asks_yes_no, contrasts, count_in, coverage, key_terms, missing_part,
-                         missing_plan, missing_unit, question_names, unnamed_past_year, written_form)
+                         missing_place, missing_plan, missing_rank, missing_unit, other_year, question_names,
+                         unnamed_past_year, written_form)
 from qa.read import SpanReader
 from qa.retrieve import HybridRetriever, RetrieverSettings
 from qa.tokens import normalize
@@ -262,6 +263,8 @@ class Answerer:
         lead = passage["text"][first:reading["start"]]
         misfit = _misfit(query, sentence, lead, passage.get("section") == SUBTITLE_SECTION) \
             or ("检索到的文字说的是今年，不是去年，无法回答" if unnamed_past_year(query, passage["text"]) else None) \
+            or _year_reason(query, sentence, passage) \
+            or ("检索到的答案不是一个地方，无法回答" if missing_place(query, reading["answer"] or "") else None) \
             or _other_place(query, sentence, passage) \
             or self._about_others(query, passage, sentence, results, in_conversation)
         return first, last, misfit
@@ -504,6 +507,13 @@ def _counted_span(query: str, text: str, first: int, last: int, start: int, end:
     return c0, c1
 
 
+def _year_reason(query: str, sentence: str, passage: dict) -> str | None:
+    """Why a sentence about other years than the one asked of answers nothing, or None."""
+    year = re.match(r"(\d{4})-", passage.get("date") or "")
+    other = other_year(query, sentence, int(year.group(1))) if year else None
+    return f"检索到的句子说的是{other[1]}，不是{other[0]}，无法回答" if other else None
+
+
 def _asked_places(query: str) -> list[str]:
     """The places a question names (嘉兴, which jieba tags as a person's name, too)."""
     typed = places(query)
@@ -549,6 +559,8 @@ def _misfit(question: str, sentence: str, lead: str = "", alone: bool = False) -
         named = [t for t in key_terms(question)[0] if len(t) >= 2]
         if named and coverage(named, sentence, partial=False) < 0.5:
             return f"检索到的句子没有说到“{'、'.join(named)}”，无法回答"
+    if missing_rank(question, sentence):
+        return "检索到的句子没有说谁排第一，无法回答"
     if missing_plan(question, sentence):
         return "检索到的句子没有说接下来要做什么，无法回答"
     attribute = asked_attribute(question)

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from qa.question import ASKS_PERSON as _ASKS_PERSON
 from qa.question import ASKS_PLACE as _ASKS_PLACE
 from qa.question import ASKS_WHEN as _ASKS_WHEN
-from qa.question import INTERROGATIVE, NAMED, key_terms, written_form
+from qa.question import INTERROGATIVE, NAMED, asks_yes_no, key_terms, written_form
 from qa.tokens import normalize
 
 # A follow-up opens with a link word or closes with 呢 ("那福建呢？", "还有呢？").
@@ -26,7 +26,7 @@ _OCCASION = frozenset("这次 那次 此次 本次 这场 那场 这届 本届".
 _POINTERS = frozenset("这些 那些 上述".split())  # + a noun: what was just given
 _BARE = frozenset("这个 那个 这 那 这事 此事 这件事".split())  # + a verb (是, 有, 能…): the thing talked about
 _LINKS = frozenset("怎么 什么".split())
-_CLASSIFIERS = frozenset("个条家座项部台所支批种份位次场届")
+_CLASSIFIERS = frozenset("个条家座项部台所支批种份位次场届张")
 _ASKS_REGION = re.compile(r"哪个(?:省|市|县|区|乡镇|乡|镇|城市|街道)|哪(?:个)?地方的")  # what a place lies in
 _LINK_CHARS = frozenset("是有能会要从在对跟和都也就还")  # 是, 是从, 有没有…: jieba glues them
 _QUANTITIES = re.compile(r"^(?:这|那|上述)(?:两|二|三|几|些)(?:项|个|组)?$|^上述$")
@@ -95,7 +95,9 @@ def ellipsis_content(question: str) -> str:
     """The X of an elliptical follow-up ("那晚稻呢？" → "晚稻"); "" when the question is not one."""
     text = question.strip()
     content = _TAIL.sub("", _LEAD.sub("", text)).strip("，, ")
+    # "那现在发电的主力还是煤电吗？" asks yes or no of its own words: no ellipsis.
     if (_LEAD.search(text) or _TAIL.search(text)) and content and not INTERROGATIVE.search(content) \
+            and not asks_yes_no(content) and not content.endswith(("吗", "么")) \
             and not any(w in _PERSON | _PEOPLE | _PLACE | _THING for w, _ in _cut(content)):
         return content
     return ""
@@ -219,7 +221,7 @@ def topic(question: str) -> str:
     if not asked:
         return ""
     pairs = _cut(text[:asked.start()])
-    while pairs and (pairs[-1][1].startswith(_PREDICATE_TAGS) and pairs[-1][0] not in "”》"):
+    while pairs and ((pairs[-1][1].startswith(_PREDICATE_TAGS) and pairs[-1][0] not in "”》") or pairs[-1][0] in _TALLY):
         pairs.pop()
     if not any(f.startswith(("n", "j", "eng", "b")) for _, f in pairs):
         return ""
@@ -235,6 +237,10 @@ def topic(question: str) -> str:
             rest.pop()
         pairs += rest
     return _words(pairs)
+
+
+# Adverbs of a total jieba tags as nouns ("浙江全省一共建了…": 一共 is no part of the topic).
+_TALLY = frozenset("一共 总共 共 一 累计 总计 合计 目前 现在 已经 已".split())  # 一: of 一/共建
 
 
 # Tokens a noun phrase is built of, leftwards from its head noun ("二十大精神专题研讨班", "浦江县新光村").

@@ -9,7 +9,8 @@ import pytest
 
 from conftest import DATA, clean_env, newsqa_command
 from qa.answer import Answerer
-from qa.conversation import FollowupRewriter, earlier_exchanges, not_new, people, places, resolve, topic
+from qa.conversation import (FollowupRewriter, earlier_exchanges, ellipsis_content, not_new, people, places, resolve,
+                             topic)
 from qa.evaluate import evaluate_conversations, load_conversations
 from qa.index import NewsIndex
 
@@ -130,13 +131,20 @@ class TestRewriter:
         query = resolve("它是哪个乡镇的", "新光村的数字驾驶舱能实时显示哪些数据？", "村里建起了数字驾驶舱,实时显示农产品订单。")
         assert query == "新光村是哪个乡镇的", query
 
+    def test_a_yes_or_no_question_after_that_is_no_ellipsis(self):
+        assert ellipsis_content("那现在浙江发电的主力还是煤电吗？") == ""
+        assert ellipsis_content("那福建呢？") == "福建"
+
+    def test_a_total_is_no_part_of_the_topic(self):
+        assert topic("浙江全省一共建了多少家共富工坊？") == "浙江全省"
+
     def test_this_occasion_is_the_event_named(self):
         query = resolve("这次人民代表大会是哪天开幕的？", "浙江今年政府工作报告定的地区生产总值增长目标是多少？", None)
         assert query == "人民代表大会是哪天开幕的？", query
 
     def test_a_count_of_something_else_is_of_what_was_counted(self):
         query = resolve("解决了多少人的就业", "浙江现在有多少家共富工坊？", None)
-        assert query == "浙江现在的共富工坊解决了多少人的就业", query
+        assert query == "浙江的共富工坊解决了多少人的就业", query  # 现在: no part of the topic
         # 多少钱 counts a unit, no thing the next question is about.
         assert "钱" not in resolve("坐一趟要多久", "金华到衢州的通勤公交单程多少钱？", None)
 
