@@ -285,10 +285,12 @@ class Answerer:
         if unnamed:
             return _abstain(query, f"回答这个问题的文章没有提到“{unnamed}”，无法回答")
         # A place the conversation has not named yet is what the follow-up asks of ("其中杭州有多少个
-        # 网格？" after the province's 8.5万个): the sentence itself must name it.
+        # 网格？" after the province's 8.5万个): the paragraph itself must name it ("海曙那个历史街区…":
+        # "在海曙区月湖街道…" opens the paragraph whose next sentence answers).
+        paragraph = normalize(f"{passage.get('title') or ''} {passage['text']}")
         for name in names:
-            if name not in said and name not in normalize(sentence) and not self._home(name, passage):
-                return _abstain(query, f"回答的句子没有提到“{name}”，无法回答")
+            if name not in said and name not in paragraph and not self._home(name, passage):
+                return _abstain(query, f"回答的段落没有提到“{name}”，无法回答")
         # The follow-up's own words pick among alternatives its rewrite may hold both of
         # ("那8月份的用电量呢？" asked of "7月份…用电量").
         other = contrasts(question, sentence)
@@ -406,7 +408,8 @@ class Answerer:
         """A place a follow-up newly asks of that the answering article does not name (nor is
         about, as its paper's own province), or None ("杭州有多少个网格？" of a paragraph on the
         province's 8.5万个)."""
-        earlier = set(question_names(rewrite["previous_query"] or "", ("ns",)))
+        earlier = {n for asked in rewrite.get("asked_before") or [rewrite["previous_query"] or ""]
+                   for n in question_names(asked, ("ns",))}
         names = [n for n in _asked_places(query) if n not in earlier]
         if not names:
             return None

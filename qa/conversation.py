@@ -66,6 +66,9 @@ class RewriterSettings:
     # A question of at most this many characters that names no place, person or organisation
     # of its own is read as a follow-up about the previous question's subject.
     short_followup_chars: int = _SHORT
+    # Nouns of its own the conversation has not used that make such a question stand alone
+    # ("为什么今年春茶品质好？").
+    own_nouns: int = 2
 
 
 def earlier_exchanges(history: list[dict] | None) -> list[tuple[str, str | None]]:
@@ -432,6 +435,7 @@ def resolve(question: str, previous: str, answer: str | None, settings: Rewriter
         The standalone question (``question`` itself when it needs nothing from the conversation).
     """
     settings = settings or RewriterSettings()
+    replied = answer
     text = question.strip()
     content = ellipsis_content(text)
     if content:
@@ -546,7 +550,13 @@ def resolve(question: str, previous: str, answer: str | None, settings: Rewriter
         known = not_new(text)
         return [w for w in key_terms(text)[2] if w not in previous and not any(w in e for e in earlier) and w not in known]
 
-    if not own and len(normalize(text)) <= settings.short_followup_chars and len(fresh()) < 2:
+    if not own and len(normalize(text)) <= settings.short_followup_chars and len(fresh()) < settings.own_nouns:
+        if replied is None and answered:
+            # After a question with no answer, what the conversation is about is the last one answered
+            # ("末班车几点" after "学生坐有优惠吗？" found nothing).
+            previous, earlier = answered[0], answered[1:]
+            about, carried = subject(previous), _topic_of(previous, earlier)
+            whole = about.replace(" ", "")
         # Asked of what the conversation is about, as a reader would write it out
         # ("同比增长多少？" → "今年迎峰度夏期间浙江全社会用电最高负荷同比增长多少？").
         # What the previous question counted is what a follow-up counting nothing is about

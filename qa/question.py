@@ -35,6 +35,11 @@ _ABBREVIATIONS = ((re.compile(r"^(?:那么|那)?(?:报道|文章|新闻|报纸|�
                   (re.compile(r"(?<=[在去到从往])哪儿?(?![里个些一位天年种类家条件样方])|哪儿"), "哪里"),  # 在哪拍的
                   (re.compile(r"GDP", re.IGNORECASE), "地区生产总值"), (re.compile(r"人代会|人大(?=[一二三四五六七八九十]+次会议|常委会|代表)"), "人民代表大会"),
                   (re.compile(r"头班(?:车)?"), "首班车"),
+                  # A paper's register: a person holding a post "是谁", a source "获悉".
+                  (re.compile(r"(?<=长|记|任|人|军|手|员|练|师|者)叫(?:什么|啥)(?:名字)?"), "是谁"),
+                  (re.compile(r"是?(哪个部门|哪个单位|哪里|谁)(?:说|发布|透露|给|提供|公布|披露)的"), r"是从\1获悉的"),
+                  (re.compile(r"(?:(?<=数据)|(?<=消息)|(?<=数字)|(?<=个数)|(?<=说法))是?(?:从)?哪(?:里|儿)来的"), "是从哪里获悉的"),
+                  (re.compile(r"(?:消息|数据)?来源是(?:什么|哪里|哪儿)?(?=[？?]?$)"), "消息是从哪里获悉的"),
                   (re.compile(r"女双(?!打)"), "女子双人"), (re.compile(r"男双(?!打)"), "男子双人"))
 
 
@@ -293,6 +298,13 @@ _RATE = re.compile(rf"(?:{_CHANGE})[^,，。；;]{{0,8}}?(?:[0-9零一二三四�
                    rf"(?:%|％|倍|成|个百分点|百分点)|两位数|翻[一两]番)")
 
 
+# "占地多大？" asks an area; "花了多少钱？" a cost, which a subsidy ("补助…每台20万元") is not.
+_ASKED_AREA = re.compile(r"占地(?:面积)?(?:有)?多大|面积(?:有)?多大|多大面积|多少平方")
+_AREA = re.compile(r"平方(?:公里|千米|米)|亩|公顷|万平")
+_ASKED_COST = re.compile(r"花(?:了|掉|费)?(?:多少|几)|要花|总共花|费用|成本|造价|投资了?多少|投入了?多少")
+_COST = re.compile(r"花|费用|成本|造价|投资|投入|耗资|总价|价格|售价|票价")
+
+
 def missing_unit(question: str, text: str) -> str | None:
     """The unit of the count the question asks for ("一天有多少班？": 班) when the text gives no
     number in it ("单程票价15元" answers no "多少班"), "时间" for a length of time ("多久？") and
@@ -310,9 +322,15 @@ def missing_unit(question: str, text: str) -> str | None:
         return None if _CLOCK.search(text) else "点钟"
     if _ASKED_DIFFERENCE.search(question) and not _DIFFERENCE.search(text):
         return "变化"  # before the unit: "多挣多少钱？" is not given by "每月能赚3000元"
+    if _ASKED_AREA.search(question) and not _AREA.search(text):
+        return "面积"
     asked = _ASKED_COUNT.search(question)
+    if asked and not count_in(question, text):
+        return asked.group(1)
+    if _ASKED_COST.search(question) and not _COST.search(text):
+        return "花费"
     if asked:
-        return None if count_in(question, text) else asked.group(1)
+        return None
     pieces = _pieces(question)
     if pieces:
         # A text not naming the noun may count it in other words ("几个孩子": "育有3名子女").

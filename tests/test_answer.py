@@ -79,6 +79,11 @@ class TestWrittenForm:
         assert written_form("报道里的张阿姨住在哪个小区？") == "张阿姨住在哪个小区？"  # the article is no subject
         assert written_form("省十四届人大二次会议哪天开幕的") == "省十四届人民代表大会二次会议哪天开幕的"
         assert written_form("头班呢？") == "首班车呢？"
+        assert written_form("东钱湖镇新上任的书记叫啥？") == "东钱湖镇新上任的书记是谁？"
+        assert written_form("这个村叫什么") == "这个村叫什么"  # a place's name: no person
+        assert written_form("这个数是哪个部门说的") == "这个数是从哪个部门获悉的"
+        assert written_form("这个数据是哪里来的？") == "这个数据是从哪里获悉的？"
+        assert written_form("浙江的煤从哪儿来的？") == "浙江的煤从哪里来的？"  # coal comes from places
         assert written_form("浙江全省一共建了多少家共富工坊？") == "浙江全省建了多少家共富工坊？"
 
 
@@ -265,6 +270,12 @@ class TestMissingUnit:
         assert missing_unit("每人每月能多挣多少钱？", "“现在做点手工活每月能赚3000元") == "变化"
         assert missing_unit("每人每月能多挣多少钱？", "人均月增收约2600元") is None
         assert missing_unit("比去年多了还是少了？", "早稻种植面积比去年增加5万亩。") is None
+
+    def test_an_area_or_a_cost_needs_one(self):
+        assert missing_unit("科技城占地多大", "杭州未来科技城拥有高层次人才5660名") == "面积"
+        assert missing_unit("装一台电梯总共要花多少钱？", "补助标准提高到每台20万元") == "花费"  # a subsidy
+        assert missing_unit("这次改造一共花了多少钱？", "改造共投资3亿元") is None
+        assert missing_unit("票价多少钱", "单程票价15元") is None
 
     def test_points_are_a_rate(self):
         assert missing_unit("同比涨了几个点", "累计用电量达575.66亿千瓦时,同比增长5.9%") is None
@@ -477,6 +488,11 @@ class TestFollowupAnswer:
     def test_a_new_word_the_headline_names_around_a_sentence_saying_the_rest(self, answerer):
         result = _converse(answerer, "拱墅区和睦新村的张阿姨今年多大岁数？", "她们那个楼道有几户签字同意装电梯")
         assert "12户" in (result["answer"] or ""), result
+
+    def test_a_new_place_the_paragraph_names_before_the_answer(self, answerer):
+        # "在海曙区月湖街道，…" opens the paragraph; the next sentence gives 微更新.
+        result = _converse(answerer, "宁波今年城乡风貌整治累计建成了多少个风貌区？", "海曙那个历史街区改造是按什么理念搞的？")
+        assert "微更新" in (result["answer"] or ""), result
 
     def test_a_photo_is_asked_of_its_caption(self, answerer):
         result = answerer.run("浦江新光村村民直播推介农产品的那张配图是哪天拍的？")

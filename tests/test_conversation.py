@@ -131,6 +131,12 @@ class TestRewriter:
         query = resolve("它是哪个乡镇的", "新光村的数字驾驶舱能实时显示哪些数据？", "村里建起了数字驾驶舱,实时显示农产品订单。")
         assert query == "新光村是哪个乡镇的", query
 
+    def test_after_no_answer_a_short_question_is_of_the_last_one_answered(self):
+        history = _history("金华到衢州的跨省通勤公交是哪天开通的？", "3月4日,金华至衢州的跨省通勤公交正式开通。[1]",
+                           "学生坐有优惠吗？", "没有找到答案：检索到的句子没有说到“学生、优惠”，无法回答")
+        query = FollowupRewriter().run("末班车几点", history)["query"]
+        assert "学生" not in query and "末班车几点" in query and query.startswith("金华"), query
+
     def test_a_yes_or_no_question_after_that_is_no_ellipsis(self):
         assert ellipsis_content("那现在浙江发电的主力还是煤电吗？") == ""
         assert ellipsis_content("那福建呢？") == "福建"
