@@ -19,8 +19,9 @@ DEV2 = DATA / "conversations_dev2.jsonl"  # written for the second pass on #15
 DEV3 = DATA / "conversations_dev3.jsonl"  # written for the third pass, before tuning on it
 DEV4 = DATA / "conversations_dev4.jsonl"  # written for the fourth pass, before tuning on it
 # Held-out sets, each measured once and then, its misses studied, used for development.
-RETIRED = [DATA / f"conversations_heldout{n}_retired.jsonl" for n in (1, 2, 3, 4, 5, 6, 7)]
-HELDOUT = DATA / "conversations_heldout8.jsonl"  # measured once, not tuned on
+RETIRED = {n: DATA / f"conversations_heldout{n}_retired.jsonl" for n in (1, 2, 3, 4, 5, 6, 7, 8, 10, 11, 13, 14, 15, 16)}
+# Measured once at the end of the sixth pass, their misses not read, never tuned on.
+HELDOUT = {n: DATA / f"conversations_heldout{n}.jsonl" for n in (9, 12)}
 
 
 def _history(*turns: str) -> list[dict]:
@@ -250,25 +251,28 @@ def gallery_answerer(gallery_index_dir):
 
 class TestConversationSets:
     def test_sets_have_the_promised_shape(self):
-        dev = [c for path in (DEV, DEV2, DEV3, DEV4, *RETIRED) for c in load_conversations(path)]
-        heldout = load_conversations(HELDOUT)
+        dev = [c for path in (DEV, DEV2, DEV3, DEV4, *RETIRED.values()) for c in load_conversations(path)]
+        heldout = [c for path in HELDOUT.values() for c in load_conversations(path)]
         followups = [t for c in dev + heldout for t in c["turns"][1:]]
         assert len(followups) >= 105
         assert all(2 <= len(c["turns"]) <= 4 for c in dev + heldout)
         assert sum(1 for c in heldout for _ in c["turns"][1:]) >= 25
         assert sum(1 for t in followups if t.get("unanswerable")) >= 15
 
-    # Measured 2026-12-01 on the gallery (2-core x86_64) after the fifth pass: follow-up hit,
+    # Measured 2026-12-01 on the gallery (2-core x86_64) after the sixth pass: follow-up hit,
     # abstention, first-turn hit. dev 1.0 (30/30), 1.0 (8/8), 1.0; dev2 1.0 (31/31), 1.0 (13/13), 1.0;
-    # dev3 0.969 (31/32), 0.9 (9/10), 1.0 (16/16); dev4 0.953 (41/43), 1.0 (13/13), 1.0 (20/20);
-    # retired held-out 1: 1.0 (17/17), 1.0 (10/10), 1.0; 2: 0.933 (28/30), 1.0, 1.0; 3: 0.966 (28/29), 1.0, 1.0;
-    # 4: 0.935 (29/31), 0.9 (9/10), 1.0; 5: 1.0 (30/30), 1.0 (15/15), 1.0; 6: 0.879 (29/33), 0.96 (24/25), 1.0;
-    # 7: 0.824 (28/34), 0.92 (23/25), 1.0 (25/25).
+    # dev3 0.969 (31/32), 0.9 (9/10), 1.0; dev4 0.953 (41/43), 1.0 (13/13), 1.0; retired held-out
+    # 1: 1.0, 1.0, 1.0; 2: 0.967 (29/30), 1.0, 1.0; 3: 0.966 (28/29), 1.0, 1.0; 4: 0.935 (29/31), 0.9, 1.0;
+    # 5: 1.0, 1.0, 1.0; 6: 0.879 (29/33), 0.96, 1.0; 7: 0.882 (30/34), 0.92, 1.0; 8: 0.971 (33/34), 0.92, 1.0;
+    # 10: 0.794 (27/34), 1.0, 0.96; 11: 0.824 (28/34), 0.92, 1.0; 13: 0.824 (28/34), 0.96, 1.0;
+    # 14: 0.912 (31/34), 0.96, 1.0; 15: 0.735 (25/34), 0.96, 0.88 (22/25); 16: 0.824 (28/34), 0.96, 1.0.
     @pytest.mark.parametrize("questions, hit, abstention, first", [
         (DEV, 0.95, 0.87, 0.95), (DEV2, 0.95, 0.92, 0.95), (DEV3, 0.93, 0.8, 0.93), (DEV4, 0.93, 0.92, 0.95),
-        (RETIRED[0], 0.94, 0.9, 0.92), (RETIRED[1], 0.9, 0.9, 0.93), (RETIRED[2], 0.93, 0.9, 0.93),
-        (RETIRED[3], 0.9, 0.8, 0.93), (RETIRED[4], 0.96, 0.93, 0.95), (RETIRED[5], 0.84, 0.92, 0.96),
-        (RETIRED[6], 0.79, 0.88, 0.96),
+        (RETIRED[1], 0.94, 0.9, 0.92), (RETIRED[2], 0.93, 0.9, 0.93), (RETIRED[3], 0.93, 0.9, 0.93),
+        (RETIRED[4], 0.9, 0.8, 0.93), (RETIRED[5], 0.96, 0.93, 0.95), (RETIRED[6], 0.84, 0.92, 0.96),
+        (RETIRED[7], 0.85, 0.88, 0.96), (RETIRED[8], 0.94, 0.88, 0.96), (RETIRED[10], 0.76, 0.96, 0.92),
+        (RETIRED[11], 0.79, 0.88, 0.96), (RETIRED[13], 0.79, 0.92, 0.96), (RETIRED[14], 0.88, 0.92, 0.96),
+        (RETIRED[15], 0.7, 0.92, 0.84), (RETIRED[16], 0.79, 0.92, 0.96),
     ], ids=lambda v: v.stem if hasattr(v, "stem") else None)
     def test_dev_floors(self, gallery_answerer, questions, hit, abstention, first):
         report = evaluate_conversations(gallery_answerer.index, questions, gallery_answerer)
@@ -277,17 +281,18 @@ class TestConversationSets:
         assert report["followups"]["abstention"] >= abstention, misses
         assert report["first_turns"]["hit_rate"] >= first, misses
 
-    def test_heldout_floors(self, gallery_index_dir):
-        """conversations_heldout8, written blind by a helper and measured once through `newsqa eval`
-        (2026-12-01, 2-core x86_64, gallery index) at the end of the fifth pass, its misses not
-        read: follow-up hit 0.765 (26/34), answered 0.853, abstention 0.800 (20/25), first turns
-        0.96 (24/25). #15 asks for 0.90 and 0.90: neither is reached. The held-out sets before it,
-        each measured once and then studied (now ``*_retired``), gave hit/abstention 0.824/0.8,
-        0.900/0.700, 0.966/0.700, 0.903/0.700, 0.967/0.800, 0.697/0.840 and 0.794/0.880. These
-        floors guard what was reached."""
-        report = _eval(gallery_index_dir, HELDOUT)
+    # (set, follow-up hit, abstention, first turns) floors, a little under the one measurement.
+    @pytest.mark.parametrize("n, hit, abstention, first", [(9, 0.67, 0.92, 0.92), (12, 0.76, 0.88, 0.96)])
+    def test_heldout_floors(self, gallery_index_dir, n, hit, abstention, first):
+        """conversations_heldout9 and 12, written blind by helpers from the newspaper text, each
+        measured once through `newsqa eval` (2026-12-01, 2-core x86_64, gallery index) at the start of
+        the sixth pass and once at its end, their misses never read. Start → end: heldout9 follow-up
+        hit 0.588 → 0.706 (24/34), abstention 0.88 → 0.96 (24/25), first turns 0.96 → 0.96;
+        heldout12 0.706 → 0.794 (27/34), 0.84 → 0.92 (23/25), 1.0 → 1.0. #15 asks for 0.90 and 0.90:
+        abstention is reached on both, the hit rate is not. These floors guard what was reached."""
+        report = _eval(gallery_index_dir, HELDOUT[n])
         misses = json.dumps(report["misses"], ensure_ascii=False)[:3000]
         assert report["followups"]["answerable"] == 34 and report["followups"]["unanswerable"] == 25
-        assert report["followups"]["hit_rate"] >= 0.73, misses
-        assert report["followups"]["abstention"] >= 0.76, misses
-        assert report["first_turns"]["hit_rate"] >= 0.92, misses
+        assert report["followups"]["hit_rate"] >= hit, misses
+        assert report["followups"]["abstention"] >= abstention, misses
+        assert report["first_turns"]["hit_rate"] >= first, misses
