@@ -10,9 +10,9 @@ from dataclasses import dataclass
 from qa.conversation import FollowupRewriter, ellipsis_content, not_new, people, place_rank, places, without_credits
 from qa.index import NewsIndex
 from qa.parse import CAPTION_SECTION, SUBTITLE_SECTION
-from qa.question import (asked_attribute, asked_kind, asks_yes_no, contrasts, count_in, coverage, key_terms, missing_part,
-                         missing_place, missing_plan, missing_rank, missing_unit, other_year, question_names,
-                         unnamed_past_year, written_form)
+from qa.question import (RELATIVE_YEARS, asked_attribute, asked_kind, asks_yes_no, contrasts, count_in, coverage,
+                         key_terms, missing_part, missing_place, missing_plan, missing_rank, missing_unit, other_year,
+                         question_names, unnamed_past_year, written_form)
 from qa.read import SpanReader
 from qa.retrieve import HybridRetriever, RetrieverSettings
 from qa.tokens import normalize
@@ -25,7 +25,6 @@ _WHOLE_PROVINCE = re.compile(r"全省|我省")
 _OWN_PROVINCE = re.compile(r"全省|我省|本省|省委|省政府|省内")
 _SENTENCE_END = re.compile(r"[^。！？!?；;]*[。！？!?；;]+[”’」』)）]?|[^。！？!?；;]+$")
 _CITATION = re.compile(r"\[\d+\]")
-_RELATIVE_YEARS = (("前年", 2), ("去年", 1), ("今年", 0))  # years before the issue's
 _PLACE_WORDS = frozenset("城市 省份 地方 地区 乡镇 城乡 农村 城镇 县城 街道 社区 全省 全市 全国 各地 当地".split())  # jieba's ns, no place
 _SAYS = r"(?:说|表示|介绍|认为|提到|谈到|指出|称)"
 
@@ -249,7 +248,7 @@ class Answerer:
             if name in query and name not in text and self._home(name, passage):
                 query = re.sub(rf"{name}(?:省)?(?:全省)?", "全省", query)
         year = re.match(r"(\d{4})-", passage.get("date") or "")
-        for word, back in _RELATIVE_YEARS:
+        for word, back in RELATIVE_YEARS:
             if year and word in query and word not in text and f"{int(year.group(1)) - back}年" in text:
                 query = query.replace(word, f"{int(year.group(1)) - back}年")
         return query
@@ -388,7 +387,8 @@ class Answerer:
             return None
         first, last = answer_sentence(passage["text"], *spans[0])
         reading = self.reader.run(asked, [dict(reader_passage(passage), text=passage["text"][:last])])[0]
-        clause = next((m.end() for m in _CLAUSE_END.finditer(passage["text"], reading["end"] or first, last)), last)
+        answered_to = max(reading["end"] or first, first)  # the reader's span, inside the sentence given
+        clause = next((m.end() for m in _CLAUSE_END.finditer(passage["text"], answered_to, last)), last)
         rest = passage["text"][clause:last]
         if len(re.findall(r"[\u3400-\u9fff]", rest)) >= _MORE_CHARS:
             span = (clause + len(rest) - len(rest.lstrip(_JOINERS)), last - len(rest) + len(rest.rstrip("。；;！!")))

@@ -416,7 +416,7 @@ def missing_rank(question: str, text: str) -> bool:
     return bool(_ASKS_FIRST.search(question)) and not _FIRST.search(text)
 
 
-_RELATIVE_YEARS = (("前年", 2), ("去年", 1), ("今年", 0), ("明年", -1))
+RELATIVE_YEARS = (("前年", 2), ("去年", 1), ("今年", 0), ("明年", -1))  # years counted back from an issue's
 
 
 def years_named(text: str, issue_year: int) -> set[int]:
@@ -424,7 +424,7 @@ def years_named(text: str, issue_year: int) -> set[int]:
     those it compares with ("比去年", "较2022年", "去年同期")."""
     text = normalize(text)
     found = {int(m.group(1)) for m in re.finditer(r"(?<![比较与同和跟\d])(\d{4})年(?!同期)", text)}
-    found |= {issue_year - back for word, back in _RELATIVE_YEARS
+    found |= {issue_year - back for word, back in RELATIVE_YEARS
               if re.search(rf"(?<![比较与同和跟]){word}(?!同期)", text)}
     return found
 
