@@ -118,7 +118,8 @@ def not_new(question: str) -> set[str]:
     (名次, 成绩, 职务: ``_ANSWER_KINDS``)."""
     pairs = _demonstratives(_cut(question))
     return {w for (d, _), (w, f) in zip(pairs, pairs[1:])
-            if (d in _DEMONSTRATIVE | _POINTERS or d.startswith("哪")) and f.startswith(("n", "vn", "j"))} | \
+            # 这 alone points ("这数据"); 那 alone links ("那晚稻呢"), pointing at nothing.
+            if (d in _DEMONSTRATIVE | _POINTERS | {"这"} or d.startswith("哪")) and f.startswith(("n", "vn", "j"))} | \
         {w for w, _ in pairs if w in _ANSWER_KINDS}
 
 
@@ -179,6 +180,8 @@ def places(text: str) -> list[str]:
     pairs = _cut(text)
     out = []
     for i, (word, flag) in enumerate(pairs):
+        if word in _WHOLE or word in ("我省", "本省"):
+            continue  # 全省: the whole, no place of its own ("共富工坊全省…" is no 工坊全省)
         if _is_name(word, flag, ("ns",)) or (flag == "n" and _PLACE_SUFFIX.search(word) and i
                                               and pairs[i - 1][1] in ("ns", "n") and len(pairs[i - 1][0]) >= 2):
             name = word

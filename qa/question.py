@@ -38,7 +38,8 @@ _ABBREVIATIONS = ((re.compile(r"^(?:那么|那)?(?:报道|文章|新闻|报纸|�
                   # A paper's register: a person holding a post "是谁", a source "获悉".
                   (re.compile(r"(?<=长|记|任|人|军|手|员|练|师|者)叫(?:什么|啥)(?:名字)?"), "是谁"),
                   (re.compile(r"是?(哪个部门|哪个单位|哪里|谁)(?:说|发布|透露|给|提供|公布|披露)的"), r"是从\1获悉的"),
-                  (re.compile(r"(?:(?<=数据)|(?<=消息)|(?<=数字)|(?<=个数)|(?<=说法))是?(?:从)?哪(?:里|儿)来的"), "是从哪里获悉的"),
+                  (re.compile(r"(?:(?<=数据)|(?<=消息)|(?<=数字)|(?<=个数)|(?<=说法))是?(?:从)?(哪(?:里|儿)|哪个部门|哪个单位|谁)来的"),
+                   r"是从\1获悉的"),
                   (re.compile(r"(?:消息|数据)?来源是(?:什么|哪里|哪儿)?(?=[？?]?$)"), "消息是从哪里获悉的"),
                   (re.compile(r"女双(?!打)"), "女子双人"), (re.compile(r"男双(?!打)"), "男子双人"))
 
@@ -260,10 +261,10 @@ def _spans(text: str) -> dict[str, set[str]]:
 _UNITS = {"钱": "元", "元": "元", "人": "人|名|位", "名": "名|人|位", "位": "位|名|人", "天": "天|日", "班": "班|趟",
           "趟": "班|趟", "台": "台", "辆": "辆", "次": "次|回|度|创|连", "年": "年", "岁": "岁", "家": "家", "项": "项", "所": "所",
           "座": "座", "条": "条", "户": "户", "亩": "亩", "吨": "吨", "公里": "公里|千米", "小时": "小时", "倍": "倍",
-          "套": "套", "分": "分", "件": "件", "架": "架", "艘": "艘", "批": "批", "届": "届", "场": "场", "间": "间"}
+          "套": "套", "分": "分", "件": "件", "架": "架", "艘": "艘", "批": "批", "届": "届", "场": "场", "间": "间", "任": "任"}
 # "多少村民", "多少全职工程师": a count of people, given in 人/名/位/户.
 _ASKED_PEOPLE = re.compile(r"(?<![第哪])(?:多少|几)[\u3400-\u9fff]{0,3}(?:民|员|客|生|者|师|工|干部)(?![\u3400-\u9fff])")
-_ASKED_COUNT = re.compile(rf"(?<![第哪])(?:多少|几)({'|'.join(sorted(_UNITS, key=len, reverse=True))})")
+_ASKED_COUNT = re.compile(rf"(?<![第哪])(?:多少|几)(?:十|百|千|万|亿|十万|百万|千万)?({'|'.join(sorted(_UNITS, key=len, reverse=True))})")
 # "几个站", "多少个网格": a count of pieces of what the noun names.
 _COUNTED_CHARS = frozenset("站村市县省区镇乡国队组项环节")
 # (几个人, 几个月: people and lengths of time are asked of apart.)
@@ -403,7 +404,9 @@ def asks_yes_no(question: str) -> bool:
 _PAST_YEAR = re.compile(r"(?<![比较与同和跟])(?:去年|前年|上一年|前一年|上年)(?!同期)")  # not "比去年涨了多少"
 _ANY_YEAR = re.compile(r"[0-9]{4}年|今年|去年|前年|明年|上年|年初|年底|年末|年内|全年|上半年|下半年|年度|多年|历年")
 # Plans asked for ("下一步准备怎么搞？") are said in the future ("将继续聚焦…"), not by what was done.
-_ASKS_PLAN = re.compile(r"下一步|接下来|今后|往后|未来|将来|打算|准备(?:怎么|如何|做|干|搞)")
+# (Not "打算给老旧小区的电梯每台补助多少钱": a plan is asked only with what to do.)
+_ASKS_PLAN = re.compile(r"(?:下一步|接下来|今后|往后|未来|将来|打算|准备)[^，,。？?]{0,6}?(?:怎么|什么|哪些|如何|哪方面|啥)|"
+                        r"有什么打算")
 _FUTURE = re.compile(r"将|要|计划|打算|下一步|今后|未来|继续|力争|目标|预计|着力|推动|加快")
 
 
@@ -446,7 +449,7 @@ def unnamed_past_year(question: str, paragraph: str) -> bool:
 
 # Only where a place is sure to be the answer: not "难在哪里" (in what), not "从哪里购入" (晋陕蒙, no name
 # a pattern knows).
-_ASKS_WHERE = re.compile(r"哪些(?:地方|国家|地区|省份|城市)|(?:调|去|搬|迁|嫁|转)(?:到|去)?哪里")
+_ASKS_WHERE = re.compile(r"哪些(?:地方|国家|地区|省份|城市|市场)|(?:调|去|搬|迁|嫁|转)(?:到|去)?哪里")
 # What a place answer holds: a place's rank, a venue, a region.
 _PLACE_LIKE = re.compile(r"[省市县区镇乡村国洲州岛湖山江河港馆场园盟东西南北]|街道|社区|中心|地区|一带|田间|海外|境外|"
                          r"[京津沪渝冀晋辽吉黑苏浙皖闽赣鲁豫鄂湘粤琼川黔滇陕甘青蒙桂藏宁新港澳台]{2,}")  # 晋陕蒙: provinces by their one-character names
@@ -471,7 +474,7 @@ _GENERIC_PARTS = frozenset("亿元 万元 元 人 名 个 家".split())
 def missing_part(question: str, text: str, start: int, end: int) -> str | None:
     """The part "其中X有多少？" asks the count of, when the clause of the answer ``text[start:end]``
     does not give it ("其中出口有多少亿元？": "全省进出口总值达到8000亿元" is the whole's), or None."""
-    asked = re.search(r"其中(.*)", question)
+    asked = re.search(r"(?:其中|里面|这里面|当中)(.*)", question)
     if not asked or asked_kind(question) != "count":
         return None
     _, names, focus = key_terms(asked.group(1))

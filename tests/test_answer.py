@@ -111,6 +111,8 @@ class TestTimeAsked:
 
     def test_a_plan_is_said_in_the_future(self):
         assert missing_plan("宁波下一步准备怎么搞？", "今年以来,宁波全力推进城乡风貌整治提升,累计完成风貌区建设62个")
+        # 打算 inside what is asked about: no plan asked.
+        assert not missing_plan("杭州今年打算给老旧小区的电梯每台补助多少钱", "补助标准提高到每台20万元")
         assert not missing_plan("宁波下一步准备怎么搞？", "宁波将继续聚焦群众急难愁盼")
         assert not missing_plan("宁波完成了多少个？", "累计完成风貌区建设62个")
 
@@ -201,6 +203,9 @@ class TestMissingPart:
         at = text.index("47名")
         assert missing_part("其中有多少两院院士？", text, at, at + 3) is None
         assert missing_part("出口有多少亿元？", text, at, at + 3) is None  # no 其中: no part asked
+        text = "据杭州海关统计,今年前两个月,全省进出口总值达到8000亿元,其中出口增长较快"
+        at = text.index("8000亿元")
+        assert missing_part("里面出口具体是多少钱？", text, at, at + 6) == "出口"  # 里面 is 其中
 
 
 class TestCoverage:
@@ -276,6 +281,10 @@ class TestMissingUnit:
         assert missing_unit("装一台电梯总共要花多少钱？", "补助标准提高到每台20万元") == "花费"  # a subsidy
         assert missing_unit("这次改造一共花了多少钱？", "改造共投资3亿元") is None
         assert missing_unit("票价多少钱", "单程票价15元") is None
+
+    def test_a_count_in_hundreds_of_millions_is_in_its_unit(self):
+        assert missing_unit("那具体能有多少亿件", "快递业务量预计同比增长15%以上") == "件"
+        assert missing_unit("有多少亿件", "业务量达3亿件") is None
 
     def test_points_are_a_rate(self):
         assert missing_unit("同比涨了几个点", "累计用电量达575.66亿千瓦时,同比增长5.9%") is None

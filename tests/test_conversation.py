@@ -142,6 +142,11 @@ class TestRewriter:
         assert ellipsis_content("那现在浙江发电的主力还是煤电吗？") == ""
         assert ellipsis_content("那福建呢？") == "福建"
 
+    def test_the_whole_province_is_no_place_of_its_own_and_that_alone_links(self):
+        assert places("党建引领的共富工坊全省建了多少家？") == []  # no "工坊全省"
+        assert not_new("这数据谁统计的") == {"数据"}
+        assert not_new("那晚稻呢？") == set()  # 那 links: 晚稻 is what is new
+
     def test_a_total_is_no_part_of_the_topic(self):
         assert topic("浙江全省一共建了多少家共富工坊？") == "浙江全省"
 
