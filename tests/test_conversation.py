@@ -19,7 +19,7 @@ DEV2 = DATA / "conversations_dev2.jsonl"  # written for the second pass on #15
 DEV3 = DATA / "conversations_dev3.jsonl"  # written for the third pass, before tuning on it
 DEV4 = DATA / "conversations_dev4.jsonl"  # written for the fourth pass, before tuning on it
 # Held-out sets, each measured once and then, its misses studied, used for development.
-RETIRED = {n: DATA / f"conversations_heldout{n}_retired.jsonl" for n in (1, 2, 3, 4, 5, 6, 7, 8, 10, 11, 13, 14, 15, 16)}
+RETIRED = {n: DATA / f"conversations_heldout{n}_retired.jsonl" for n in (1, 2, 3, 4, 5, 6, 7, 8, 10, 11, 13, 14, 15, 16, 17)}
 # Measured once at the end of the sixth pass, their misses not read, never tuned on.
 HELDOUT = {n: DATA / f"conversations_heldout{n}.jsonl" for n in (9, 12)}
 
@@ -270,14 +270,15 @@ class TestConversationSets:
     # 1: 1.0, 1.0, 1.0; 2: 0.967 (29/30), 1.0, 1.0; 3: 0.966 (28/29), 1.0, 1.0; 4: 0.935 (29/31), 0.9, 1.0;
     # 5: 1.0, 1.0, 1.0; 6: 0.879 (29/33), 0.96, 1.0; 7: 0.882 (30/34), 0.92, 1.0; 8: 0.971 (33/34), 0.92, 1.0;
     # 10: 0.794 (27/34), 1.0, 0.96; 11: 0.824 (28/34), 0.92, 1.0; 13: 0.824 (28/34), 0.96, 1.0;
-    # 14: 0.912 (31/34), 0.96, 1.0; 15: 0.735 (25/34), 0.96, 0.88 (22/25); 16: 0.824 (28/34), 0.96, 1.0.
+    # 14: 0.912 (31/34), 0.96, 1.0; 15: 0.735 (25/34), 0.96, 0.88 (22/25); 16: 0.824 (28/34), 0.96, 1.0;
+    # 17: 0.765 (26/34), 0.96, 0.92 (23/25).
     @pytest.mark.parametrize("questions, hit, abstention, first", [
         (DEV, 0.95, 0.87, 0.95), (DEV2, 0.95, 0.92, 0.95), (DEV3, 0.93, 0.8, 0.93), (DEV4, 0.93, 0.92, 0.95),
         (RETIRED[1], 0.94, 0.9, 0.92), (RETIRED[2], 0.93, 0.9, 0.93), (RETIRED[3], 0.93, 0.9, 0.93),
         (RETIRED[4], 0.9, 0.8, 0.93), (RETIRED[5], 0.96, 0.93, 0.95), (RETIRED[6], 0.84, 0.92, 0.96),
         (RETIRED[7], 0.85, 0.88, 0.96), (RETIRED[8], 0.94, 0.88, 0.96), (RETIRED[10], 0.76, 0.96, 0.92),
         (RETIRED[11], 0.79, 0.88, 0.96), (RETIRED[13], 0.79, 0.92, 0.96), (RETIRED[14], 0.88, 0.92, 0.96),
-        (RETIRED[15], 0.7, 0.92, 0.84), (RETIRED[16], 0.79, 0.92, 0.96),
+        (RETIRED[15], 0.7, 0.92, 0.84), (RETIRED[16], 0.79, 0.92, 0.96), (RETIRED[17], 0.73, 0.92, 0.88),
     ], ids=lambda v: v.stem if hasattr(v, "stem") else None)
     def test_dev_floors(self, gallery_answerer, questions, hit, abstention, first):
         report = evaluate_conversations(gallery_answerer.index, questions, gallery_answerer)
@@ -290,8 +291,9 @@ class TestConversationSets:
     @pytest.mark.parametrize("n, hit, abstention, first", [(9, 0.67, 0.92, 0.92), (12, 0.76, 0.88, 0.96)])
     def test_heldout_floors(self, gallery_index_dir, n, hit, abstention, first):
         """conversations_heldout9 and 12, written blind by helpers from the newspaper text, each
-        measured once through `newsqa eval` (2026-12-01, 2-core x86_64, gallery index) at the start of
-        the sixth pass and once at its end, their misses never read. Start → end: heldout9 follow-up
+        measured through `newsqa eval` (2026-12-01, 2-core x86_64, gallery index) at the start of
+        the sixth pass, after heldout16's changes and after heldout17's (the same figures both
+        times), their misses never read. Start → end: heldout9 follow-up
         hit 0.588 → 0.706 (24/34), abstention 0.88 → 0.96 (24/25), first turns 0.96 → 0.96;
         heldout12 0.706 → 0.794 (27/34), 0.84 → 0.92 (23/25), 1.0 → 1.0. #15 asks for 0.90 and 0.90:
         abstention is reached on both, the hit rate is not. These floors guard what was reached."""
