@@ -247,10 +247,10 @@ class Answerer:
         for name in _PROVINCES:
             if name in query and name not in text and self._home(name, passage):
                 query = re.sub(rf"{name}(?:省)?(?:全省)?", "全省", query)
-        year = re.match(r"(\d{4})-", passage.get("date") or "")
+        year = _issue_year(passage)
         for word, back in RELATIVE_YEARS:
-            if year and word in query and word not in text and f"{int(year.group(1)) - back}年" in text:
-                query = query.replace(word, f"{int(year.group(1)) - back}年")
+            if year and word in query and word not in text and f"{year - back}年" in text:
+                query = query.replace(word, f"{year - back}年")
         return query
 
     def _fit(self, query: str, passage: dict, reading: dict, results: list[dict],
@@ -261,7 +261,6 @@ class Answerer:
         sentence = passage["text"][first:last]
         lead = passage["text"][first:reading["start"]]
         misfit = _misfit(query, sentence, lead, passage.get("section") == SUBTITLE_SECTION) \
-            or ("检索到的文字说的是今年，不是去年，无法回答" if unnamed_past_year(query, passage["text"]) else None) \
             or _year_reason(query, sentence, passage) \
             or ("检索到的答案不是一个地方，无法回答" if missing_place(query, reading["answer"] or "") else None) \
             or _other_place(query, sentence, passage) \
@@ -295,10 +294,10 @@ class Answerer:
         other = contrasts(question, sentence)
         if other:
             return _abstain(query, _contrast_reason(other))
-        asked_words = [t for t in key_terms(question)[0] if len(t) >= 2 and t not in conversation]
-        if asks_yes_no(question) and asked_words and coverage(asked_words, sentence, partial=False) < 0.5:
-            # "周末也照常开吗？": what the conversation carried is named, what is asked is not.
-            return _abstain(query, f"回答的句子没有说到“{'、'.join(asked_words)}”，无法回答")
+        # "周末也照常开吗？": what the conversation carried is named, what is asked is not.
+        unsaid = _unsaid(question, sentence, conversation)
+        if unsaid:
+            return _abstain(query, f"回答的句子没有说到“{'、'.join(unsaid)}”，无法回答")
         part = missing_part(question, passage["text"], *passage["answer_highlight"])
         if part:
             return _abstain(query, f"检索到的数字不是{part}的，无法回答")
@@ -306,14 +305,15 @@ class Answerer:
         # What the follow-up newly asks about: all of X in "那X呢？", else the nouns it names (首班车)
         # other than those naming what was given or the kind of answer asked for (see ``not_new``).
         known = not_new(question)
-        new = [t for t in (key_terms(elliptical)[0] if elliptical else key_terms(question)[2])
+        terms, _, focus = key_terms(question)
+        new = [t for t in (key_terms(elliptical)[0] if elliptical else focus)
                if t not in conversation and t not in known and len(t) >= 2]
         def covers(text: str) -> bool:  # whole words only: 县级 is not in "市级…县(市、区)"
             return coverage(new, text, partial=False) >= 0.5
 
         # The paragraph or its headline may name it, around a sentence saying all else the follow-up
         # asks ("几户签字同意装电梯？": "楼道里的12户居民最终全部签字同意" under a headline on lifts).
-        rest = [t for t in key_terms(question)[0] if t not in new and len(t) >= 2]
+        rest = [t for t in terms if t not in new and len(t) >= 2]
         in_paragraph = not elliptical and len(rest) >= 2 and covers(f"{passage.get('title') or ''} {passage['text']}") and \
             coverage(rest, sentence, partial=False) >= 0.75
         if new and not covers(sentence) and not in_paragraph:
@@ -342,7 +342,7 @@ class Answerer:
         if following and following["answer"] is not None:
             return following
         # "其中有多少是县委书记？" after the total: the sentence giving the total says nothing of them.
-        own = [t for t in key_terms(question)[2] if t not in known and len(t) >= 2]
+        own = [t for t in focus if t not in known and len(t) >= 2]
         if own and coverage(own, sentence, partial=False) < 0.5:
             return _abstain(query, f"上一个回答的句子没有提到“{'、'.join(own)}”，无法回答")
         # The same sentence may give the count asked in its unit elsewhere ("比去年早了几天？" after
@@ -367,10 +367,10 @@ class Answerer:
         # "具体…" asks after the last reply; "除了X，还有…" after the last answer given.
         if asks_more:
             asked, previous = rewrite["previous_query"], rewrite["previous_answer"]
-        elif _BESIDES.search(question) and rewrite.get("last_answered"):
+        elif (besides := _BESIDES.search(question)) and rewrite.get("last_answered"):
             asked, previous = rewrite["last_answered"]
             # What it sets aside is what that exchange was about ("除了补钱" after 补贴, not "除了审批").
-            aside = _BESIDES.search(question).group(1)
+            aside = besides.group(1)
             if sum(ch in asked + previous for ch in aside) * 2 < len(aside):
                 return None
         else:
@@ -511,10 +511,29 @@ def _counted_span(query: str, text: str, first: int, last: int, start: int, end:
 
 
 def _year_reason(query: str, sentence: str, passage: dict) -> str | None:
-    """Why a sentence about other years than the one asked of answers nothing, or None."""
-    year = re.match(r"(\d{4})-", passage.get("date") or "")
-    other = other_year(query, sentence, int(year.group(1))) if year else None
+    """Why a sentence answers nothing of the year asked of, or None: its paragraph names no year, so
+    speaks of the issue's own, when last year is asked; or it speaks only of other years."""
+    if unnamed_past_year(query, passage["text"]):
+        return "检索到的文字说的是今年，不是去年，无法回答"
+    year = _issue_year(passage)
+    other = other_year(query, sentence, year) if year else None
     return f"检索到的句子说的是{other[1]}，不是{other[0]}，无法回答" if other else None
+
+
+def _issue_year(passage: dict) -> int | None:
+    """The year of the issue a passage is from, or None when its date is unknown."""
+    year = re.match(r"(\d{4})-", passage.get("date") or "")
+    return int(year.group(1)) if year else None
+
+
+def _unsaid(question: str, sentence: str, known: str = "") -> list[str]:
+    """The words of a yes/no question ("周末也照常开吗？") that a sentence too seldom names to say
+    yes or no, leaving out those in ``known`` (what the conversation carried); [] when it says
+    enough or the question asks no yes or no."""
+    if not asks_yes_no(question):
+        return []
+    words = [t for t in key_terms(question)[0] if len(t) >= 2 and t not in known]
+    return words if words and coverage(words, sentence, partial=False) < 0.5 else []
 
 
 def _asked_places(query: str) -> list[str]:
@@ -557,11 +576,9 @@ def _misfit(question: str, sentence: str, lead: str = "", alone: bool = False) -
     unit = missing_unit(question, sentence)
     if unit:
         return f"检索到的句子没有给出多少{unit}，无法回答"
-    if asks_yes_no(question):
-        # "周末也照常开吗？": a sentence naming none of it says neither yes nor no.
-        named = [t for t in key_terms(question)[0] if len(t) >= 2]
-        if named and coverage(named, sentence, partial=False) < 0.5:
-            return f"检索到的句子没有说到“{'、'.join(named)}”，无法回答"
+    unsaid = _unsaid(question, sentence)  # a sentence naming too little of it says neither yes nor no
+    if unsaid:
+        return f"检索到的句子没有说到“{'、'.join(unsaid)}”，无法回答"
     if missing_rank(question, sentence):
         return "检索到的句子没有说谁排第一，无法回答"
     if missing_plan(question, sentence):

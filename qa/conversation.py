@@ -22,7 +22,7 @@ _PLACE = frozenset("那里 那儿 这里 这儿 当地 该地 此地 本地 该�
 _THING = frozenset("它 它们 其 其中 该 此".split())
 _DEMONSTRATIVE = frozenset("这个 那个 该 此 这条 那条 这家 那家 这座 那座 这项 那项 这部 那部 这台 那台 这所 那所 "
                            "这支 那支 这批 那批 这种 那种 这份 那份".split())  # + a place word: a place; + a noun: a thing
-_OCCASION = frozenset("这次 那次 此次 本次 这场 那场 这届 本届".split())  # + an event: that event  # + 村/县/市…: a place; + another noun: a thing
+_OCCASION = frozenset("这次 那次 此次 本次 这场 那场 这届 本届".split())  # + an event: that event
 _POINTERS = frozenset("这些 那些 上述".split())  # + a noun: what was just given
 _BARE = frozenset("这个 那个 这 那 这事 此事 这件事".split())  # + a verb (是, 有, 能…): the thing talked about
 _LINKS = frozenset("怎么 什么".split())
@@ -52,6 +52,8 @@ _FUNCTION_CHARS = frozenset("的了和与及在是说等从向对把被给称为
 # verbs, adverbs, prepositions and particles before them.
 _PREDICATE_TAGS = ("v", "vn", "d", "p", "c", "u", "r", "y", "x", "a", "ad", "f")
 _TIME_OR_NUMBER = ("m", "t", "q", "f", "mq", "tg")
+# Adverbs of a total jieba tags as nouns ("浙江全省一共建了…": 一共 is no part of the topic).
+_TALLY = frozenset("一共 总共 共 一 累计 总计 合计 目前 现在 已经 已".split())  # 一: of 一/共建
 # A time a question is asked of: a year, a part of one, a month.
 _TIME = re.compile(r"(?:整个|全年|今年|去年|前年|明年|[0-9]{4}年)?(?:[一二三四1-4]季度|上半年|下半年|前[两二三四五六七八九十0-9]+个?月|"
                    r"[0-9]{1,2}月份?(?![0-9])|一整年|全年)|今年|去年|前年|明年|[0-9]{4}年")  # not 7月 of 7月27日
@@ -243,10 +245,6 @@ def topic(question: str) -> str:
             rest.pop()
         pairs += rest
     return _words(pairs)
-
-
-# Adverbs of a total jieba tags as nouns ("浙江全省一共建了…": 一共 is no part of the topic).
-_TALLY = frozenset("一共 总共 共 一 累计 总计 合计 目前 现在 已经 已".split())  # 一: of 一/共建
 
 
 # Tokens a noun phrase is built of, leftwards from its head noun ("二十大精神专题研讨班", "浦江县新光村").

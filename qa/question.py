@@ -280,6 +280,11 @@ _ASKED_FREQUENCY = re.compile(r"(?:多久|多长时间)[\u3400-\u9fff]{0,3}一[�
 _FREQUENCY = re.compile(r"每[^,，。；;]{0,6}|间隔|一[年月天日周季][一个]|[0-9一二三四五六七八九十两半]+(?:分钟|小时|天|周|个月|年)一[次班趟回]")
 # A date gives no length of time: "3月4日" does not say how many days.
 _DATE = re.compile(r"[0-9零一二三四五六七八九十]+月[0-9零一二三四五六七八九十]+[日号]")
+
+
+def _without_dates(text: str) -> str:
+    """``text`` with its dates blanked, offsets kept."""
+    return _DATE.sub(lambda m: " " * len(m.group()), text)
 _DURATION = re.compile(rf"{_NUMBER}(?:年|月|天|日|小时|钟头|分钟|周|星期|季度?)|[每一][年月天日周季]")
 
 
@@ -289,7 +294,7 @@ _ASKED_RATE = re.compile(rf"(?:{_CHANGE})了?(?:多少|几成)(?![\u3400-\u9fff]
 # "比去年多了多少？" asks a difference: a sentence with a figure and no change gives none ("已落实早稻种植面积120万亩").
 _ASKED_DIFFERENCE = re.compile(r"(?:增加|减少|提前|推迟)了?(?:多少|几)|(?:多|少|早|晚)了(?:多少|几)|"
                                r"比[^，,？?]*(?:多|少|早|晚)(?:多少|几)|"  # not "最晚几点发车"
-                               r"(?:多|少|高|低|早|晚|增加|减少|增长|下降|涨|跌|上升)了?还是(?:多|少|高|低|早|晚|增加|减少|增长|下降|涨|跌|下降)|"
+                               r"(?:多|少|高|低|早|晚|增加|减少|增长|下降|涨|跌|上升)了?还是(?:多|少|高|低|早|晚|增加|减少|增长|下降|涨|跌)|"
                                r"多(?:挣|赚|收入?|拿)了?(?:多少|几)")  # "能多挣多少钱？": an increase, not the pay
 _DIFFERENCE = re.compile(rf"(?:{_CHANGE}|增加|增收|提前|推迟|扩大|缩小)了?[^,，。；;]{{0,8}}?[0-9零一二三四五六七八九十两]|"
                          r"(?:多|少|早|晚)了?[0-9零一二三四五六七八九十两]|"
@@ -342,7 +347,7 @@ def missing_unit(question: str, text: str) -> str | None:
     if _ASKED_FREQUENCY.search(question):
         return None if _FREQUENCY.search(text) else "间隔"
     if _ASKED_DURATION.search(question):
-        return None if _DURATION.search(_DATE.sub("", text)) else "时间"
+        return None if count_in(question, text) else "时间"
     return "幅度" if _ASKED_RATE.search(question) and not _RATE.search(text) else None
 
 
@@ -370,13 +375,13 @@ def count_in(question: str, text: str) -> tuple[int, int] | None:
     the question asks no count in a unit)."""
     asked = _ASKED_COUNT.search(question)
     if asked:
-        # "3月4日" is a date, not a number of days ("开几天？"): blanked, offsets kept.
-        counted = _DATE.sub(lambda m: " " * len(m.group()), text) if asked.group(1) == "天" else text
+        # "3月4日" is a date, not a number of days ("开几天？").
+        counted = _without_dates(text) if asked.group(1) == "天" else text
         found = re.search(rf"{_NUMBER}(?:{_UNITS[asked.group(1)]})", counted)
         return found.span() if found else None
     for asked_for, given in ((_ASKED_CLOCK, _CLOCK), (_ASKED_DURATION, _DURATION)):
         if asked_for.search(question):
-            found = given.search(_DATE.sub(lambda m: " " * len(m.group()), text))
+            found = given.search(_without_dates(text))
             return found.span() if found else None
     pieces = _pieces(question)
     if pieces:
