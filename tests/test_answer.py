@@ -429,6 +429,10 @@ class TestFollowupAnswer:
         (("浙江省委第一次县委书记工作交流会是什么时候开的？", "这几年因为不适宜担任现职被调整下来的干部有多少？", "其中有多少是县委书记？"), "县委书记"),
         # "优化设置网格8.5万个" is the province's count; the article names 杭州 elsewhere.
         (("浙江优化设置了多少个网格？", "配备了多少网格力量？", "其中杭州有多少个网格？"), "杭州"),
+        # "2024年3月以来…50万元" in a 2024 issue: that year's, not 2023's.
+        (("浦江县哪个村在直播卖农产品", "卖了多少了？", "去年全年卖了多少"), "2023年"),
+        # The paragraph names no year: it speaks of the issue's own.
+        (("今年双十一浙江快递业务量预计增长多少？", "去年双十一同比增长了多少？"), "去年"),
     ], ids=[
         "a_sibling_of_the_last_answer_is_no_answer",
         "another_year_than_the_one_asked_is_no_answer",
@@ -439,6 +443,8 @@ class TestFollowupAnswer:
         "yes_or_no_about_what_no_sentence_names_is_no_answer",
         "a_part_the_total_says_nothing_of_is_no_answer",
         "a_place_the_conversation_has_not_named_must_be_in_the_sentence",
+        "a_sentence_about_another_year_is_no_answer",
+        "a_paragraph_naming_no_year_is_no_answer_for_last_year",
     ])
     def test_no_sentence_answers_and_the_reply_says_why(self, answerer, questions, why):
         result = _converse(answerer, *questions)
