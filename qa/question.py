@@ -154,7 +154,8 @@ def _name(word: str, jieba) -> str:
 # something else (男子 asked, 女子 given; 去年 asked, 今年以来 given).
 _ALTERNATIVES = (("男子", "女子"), ("男性", "女性"), ("单人", "双人"), ("单打", "双打"), ("进口", "出口"),
                  ("城镇", "农村"), ("今年", "去年", "明年", "前年"),
-                 ("国内", "国外"), ("全省", "全市", "全国"), ("金牌", "银牌", "铜牌"), ("冠军", "亚军", "季军"), ("小学", "初中", "高中"))
+                 ("国内", "国外"), ("全省", "全市", "全国"), ("金牌", "银牌", "铜牌"), ("冠军", "亚军", "季军"), ("小学", "初中", "高中"),
+                 ("早稻", "中稻", "晚稻"))
 # Alternatives written in several ways, found as text: the parts of a year (a month, a quarter, a
 # half, the first months) and the levels of government. Each pattern gives the label it stands for.
 _SPANS = (
@@ -261,9 +262,11 @@ def _spans(text: str) -> dict[str, set[str]]:
 _UNITS = {"钱": "元", "元": "元", "人": "人|名|位", "名": "名|人|位", "位": "位|名|人", "天": "天|日", "班": "班|趟",
           "趟": "班|趟", "台": "台", "辆": "辆", "次": "次|回|度|创|连", "年": "年", "岁": "岁", "家": "家", "项": "项", "所": "所",
           "座": "座", "条": "条", "户": "户", "亩": "亩", "吨": "吨", "公里": "公里|千米", "小时": "小时", "倍": "倍",
-          "套": "套", "分": "分", "件": "件", "架": "架", "艘": "艘", "批": "批", "届": "届", "场": "场", "间": "间", "任": "任"}
+          "套": "套", "分": "分", "件": "件", "架": "架", "艘": "艘", "批": "批", "届": "届", "场": "场", "间": "间", "任": "任",
+          "楼": "楼|层", "层": "层|楼"}
 # "多少村民", "多少全职工程师": a count of people, given in 人/名/位/户.
-_ASKED_PEOPLE = re.compile(r"(?<![第哪])(?:多少|几)[\u3400-\u9fff]{0,3}(?:民|员|客|生|者|师|工|干部)(?![\u3400-\u9fff])")
+# ("多少干部被容错免责": what happened to them may follow.)
+_ASKED_PEOPLE = re.compile(r"(?<![第哪])(?:多少|几)[\u3400-\u9fff]{0,3}(?:民|员|客|生|者|师|工|干部)(?:(?![\u3400-\u9fff])|(?=[被都已还]))")
 _ASKED_COUNT = re.compile(rf"(?<![第哪])(?:多少|几)(?:十|百|千|万|亿|十万|百万|千万)?({'|'.join(sorted(_UNITS, key=len, reverse=True))})")
 # "几个站", "多少个网格": a count of pieces of what the noun names.
 _COUNTED_CHARS = frozenset("站村市县省区镇乡国队组项环节")
@@ -311,6 +314,12 @@ _ASKED_COST = re.compile(r"花(?:了|掉|费)?(?:多少|几)|要花|总共花|�
 _COST = re.compile(r"花|费用|成本|造价|投资|投入|耗资|总价|价格|售价|票价")
 
 
+# "进出口总额是多少？" asks an amount: a sentence giving only the rate of its change ("同比增长8.2%") gives none.
+_ASKED_AMOUNT = re.compile(r"(?:总额|总值|总量|金额|产值|营收|销售额|规模)(?:是|有|达到?|为)?(?:多少|几)")
+_RATE_FIGURE = re.compile(r"[0-9零一二三四五六七八九十两]+(?:\.[0-9]+)?\s*(?:%|％|个百分点|百分点|倍|成)")
+_FIGURE = re.compile(r"[0-9]|[零一二三四五六七八九十两][十百千万亿]|[十百千万亿]元")
+
+
 def missing_unit(question: str, text: str) -> str | None:
     """The unit of the count the question asks for ("一天有多少班？": 班) when the text gives no
     number in it ("单程票价15元" answers no "多少班"), "时间" for a length of time ("多久？") and
@@ -330,6 +339,8 @@ def missing_unit(question: str, text: str) -> str | None:
         return "变化"  # before the unit: "多挣多少钱？" is not given by "每月能赚3000元"
     if _ASKED_AREA.search(question) and not _AREA.search(text):
         return "面积"
+    if _ASKED_AMOUNT.search(question) and not _FIGURE.search(_RATE_FIGURE.sub(" ", text)):
+        return "总量"
     asked = _ASKED_COUNT.search(question)
     if asked and not count_in(question, text):
         return asked.group(1)
@@ -417,11 +428,28 @@ _FUTURE = re.compile(r"将|要|计划|打算|下一步|今后|未来|继续|力�
 
 _ASKS_FIRST = re.compile(r"排(?:名)?第一|第一名|排在第一|排头名")
 _FIRST = re.compile(r"第一|首位|榜首|居首|之最|领跑")
+# "哪个市的工坊最多？": a most, said as such or as a first.
+_MOSTS = r"最(?:多|少|大|小|高|低|早|晚|火|好|快|强)"
+_ASKS_MOST = re.compile(rf"(?:哪|谁|什么)[^，,。？?]{{0,8}}{_MOSTS}|{_MOSTS}的(?:是)?(?:哪|谁|什么)")
+_MOST = re.compile(rf"{_FIRST.pattern}|{_MOSTS}|冠军|领先|首个|首家")
 
 
 def missing_rank(question: str, text: str) -> bool:
-    """Whether the question asks who ranks first ("排第一的是哪个省？") and the text names no first."""
-    return bool(_ASKS_FIRST.search(question)) and not _FIRST.search(text)
+    """Whether the question asks who ranks first ("排第一的是哪个省？") or has the most ("哪个市的
+    工坊最多？") and the text names no first or most."""
+    if _ASKS_FIRST.search(question):
+        return not _FIRST.search(text)
+    return bool(_ASKS_MOST.search(question)) and not _MOST.search(text)
+
+
+# "他的前任后来调到哪里去了？" asks of a move to another post: a sentence naming none does not say.
+_ASKS_MOVE = re.compile(r"调(?:到|去|往|任|至)?(?:哪|什么)|去(?:哪里|哪儿|哪)(?:任职|工作|上任)|(?:离任|离开)[^，,？?]{0,8}(?:去|到)(?:哪|什么)")
+_MOVE = re.compile(r"调任|调到|调往|调至|调入|转任|改任|出任|履新|任职|上任|交流到|提拔")
+
+
+def missing_move(question: str, text: str) -> bool:
+    """Whether the question asks where someone was moved to and the text tells of no move."""
+    return bool(_ASKS_MOVE.search(question)) and not _MOVE.search(text)
 
 
 RELATIVE_YEARS = (("前年", 2), ("去年", 1), ("今年", 0), ("明年", -1))  # years counted back from an issue's
@@ -465,6 +493,58 @@ def missing_place(question: str, span: str) -> bool:
     place ("出口增长较快")."""
     # 全省, 我省: the paper's own province, never what "哪些地方" asks for.
     return bool(_ASKS_WHERE.search(question)) and not _PLACE_LIKE.search(re.sub(r"全省|全市|全国|我省|本省|省委|省政府", "", span))
+
+
+# A question offering choices ("浙江和江苏哪个多？", "早稻还是晚稻？") is answered with its own words.
+_CHOICES = re.compile(r"还是|[和与跟或、]")
+
+
+def echoes(question: str, span: str) -> bool:
+    """Whether the answer span only repeats the question's own words ("哪种农产品卖得最火？":
+    "农产品"; "宁波市委组织部部长叫什么名字？": "宁波市委组织部"), which answers nothing; not for a
+    question offering choices."""
+    words = re.sub(r"[\s,，。、；;：:！!？?“”\"'《》()（）]", "", normalize(span))
+    return len(words) >= 2 and words in normalize(question) and not _CHOICES.search(question)
+
+
+# "宁波市委组织部部长是谁？": who holds a post is answered by a person's name.
+_ASKS_HOLDER = re.compile(r"(?:董事长|总经理|书记|部长|市长|县长|省长|镇长|主任|主席|局长|厅长|院长|校长|总裁|行长)"
+                          r"(?:是谁|叫什么(?:名字)?|是哪位|姓什么)")
+
+
+_HOLDER_TIME = re.compile(r"(?:现在|目前|如今|现任|新任|新来|新上任|上任|接任|前任|原来|原任|当时)$")
+_HOLDER_OF = re.compile(rf"([\u3400-\u9fff]{{2,12}})的(?:{_ASKS_HOLDER.pattern})")
+
+
+def missing_holder(question: str, span: str) -> bool:
+    """Whether the question asks who holds a post ("宁波市委组织部部长是谁？") and the answer span
+    names no person ("同区(县、市)")."""
+    return bool(_ASKS_HOLDER.search(normalize(question))) and not question_names(span, ("nr",))
+
+
+def missing_body(question: str, text: str) -> str | None:
+    """The body whose post "X的董事长是谁？" asks of, when the text never names it ("国家电网公司"
+    of a paragraph on 浙能集团's chairman), or None."""
+    asked = _HOLDER_OF.search(normalize(question))
+    if not asked:
+        return None
+    # "浙能集团现在的董事长", "东钱湖镇新来的书记": the body is named by its head, before any "now" or "new".
+    body = _HOLDER_TIME.sub("", asked.group(1))
+    return body if len(body) >= 2 and body[:4] not in normalize(text) else None
+
+
+_DAY = re.compile(r"(?:[0-9]{4}年)?([0-9]{1,2}月[0-9]{1,2}[日号])")
+
+
+def missing_day(question: str, text: str) -> str | None:
+    """The day the question asks about ("2023年9月1日省委召开了什么会议？") when the text never
+    names it, or None."""
+    asked = _DAY.search(normalize(question))
+    if not asked:
+        return None
+    day = asked.group(1)
+    said = normalize(text)
+    return None if day in said or day.replace("号", "日") in said else day
 
 
 def missing_plan(question: str, text: str) -> bool:

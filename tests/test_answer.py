@@ -7,9 +7,9 @@ import re
 import pytest
 
 from qa.answer import Answerer, split_sentences
-from qa.question import (asked_attribute, asked_kind, asks_yes_no, contrasts, count_in, coverage, key_terms, missing_part,
-                         missing_place, missing_plan, missing_rank, missing_unit, other_year, unnamed_past_year,
-                         written_form)
+from qa.question import (asked_attribute, asked_kind, asks_yes_no, contrasts, count_in, coverage, echoes, key_terms,
+                         missing_body, missing_day, missing_holder, missing_move, missing_part, missing_place, missing_plan,
+                         missing_rank, missing_unit, other_year, unnamed_past_year, written_form)
 from qa.generate import Generator, GeneratorSettings
 from qa.index import NewsIndex
 
@@ -122,6 +122,44 @@ class TestAnswerKinds:
         assert missing_rank("排第一的是哪个省", "两项数据都处在全国第4位,最高用电负荷超1.02亿千瓦")
         assert not missing_rank("排第一的是哪个省", "广东居全国首位")
 
+    def test_who_has_the_most_needs_a_most(self):
+        assert missing_rank("哪个市的工坊最多", "在宁波市鄞州区咸祥镇里蔡村“海里红”共富工坊,20多位村民正在加工玩具")
+        assert not missing_rank("哪个市的工坊最多", "其中宁波工坊数量最多")
+        assert not missing_rank("卖得最火的是哪样农产品？", "土鸡蛋卖得最火")
+        # "最高用电负荷" is a most, but not a first: "排第一" still needs one.
+        assert missing_rank("排第一的是哪个省", "最高用电负荷超1.02亿千瓦,处在全国第4位")
+
+    def test_where_someone_moved_needs_a_move(self):
+        sentence = "镇党委书记杨洪波从他的前任陈建恩手上接过了一张表格五张清单"
+        assert missing_move("他的前任后来调到哪里去了？", sentence)
+        assert missing_move("陈建恩离开东钱湖后去哪里任职了？", sentence)
+        assert not missing_move("他的前任后来调到哪里去了？", "陈建恩已调任鄞州区委常委")
+        assert not missing_move("镇党委书记是谁？", sentence)
+
+    def test_who_holds_a_post_is_a_persons_name(self):
+        assert missing_holder("宁波市委组织部部长是谁？", "同区(县、市)")
+        assert not missing_holder("浙能集团的董事长是谁？", "胡仲明")
+        assert not missing_holder("谁主办的？", "省委组织部")  # who did something: a body may answer
+
+    def test_the_body_whose_post_is_asked_must_be_named(self):
+        text = "记者专访浙能集团党委书记、董事长胡仲明。"
+        assert missing_body("国家电网公司的董事长是谁？", text) == "国家电网公司"
+        assert missing_body("浙能集团的董事长是谁？", text) is None
+        assert missing_body("董事长是谁？", text) is None
+        assert missing_body("浙能集团现在的董事长是哪位？", text) is None
+        assert missing_body("东钱湖镇新来的书记是谁？", "在宁波市鄞州区东钱湖镇书记离任交接会议上,镇党委书记杨洪波…") is None
+
+    def test_an_answer_repeating_the_question_answers_nothing(self):
+        assert echoes("新光村卖得最火的是哪种农产品？", "农产品")
+        assert echoes("宁波市委组织部部长是谁？", "宁波市委组织部")
+        assert not echoes("新光村卖得最火的是哪种农产品？", "土鸡蛋")
+        assert not echoes("浙江和江苏哪个用电多？", "浙江")  # a choice is answered with the question's words
+
+    def test_a_day_asked_about_must_be_named(self):
+        assert missing_day("2023年9月1日浙江省委召开了什么会议？", "2023年伊始,浙江省委举办…专题研讨班") == "9月1日"
+        assert missing_day("9月1号开了什么会？", "9月1日,省委召开全会") is None
+        assert missing_day("浙江省委召开了什么会议？", "2023年伊始") is None
+
     def test_where_to_needs_a_place(self):
         assert missing_place("出口到哪些地方涨得明显", "全省进出口总值达到8000亿元")
         assert not missing_place("出口到哪些地方涨得明显", "东盟、中东")
@@ -224,6 +262,15 @@ class TestMissingUnit:
         assert missing_unit("这次改造一共花了多少钱？", "累计完成风貌区建设62个,一批老旧街区焕发新颜。") == "钱"
         assert missing_unit("她们得了多少分？", "张家齐搭档掌敏洁出战女子双人10米台决赛,毫无悬念获得冠军。") == "分"
         assert missing_unit("他们得了多少分？", "黄博文和梁朝辉以397.35分获得冠军。") is None
+        assert missing_unit("张阿姨家住在几楼？", "住在拱墅区和睦新村的张阿姨今年78岁") == "楼"
+        assert missing_unit("张阿姨家住几层？", "张阿姨家住在5楼") is None
+        assert missing_unit("已经有多少干部被容错免责了？", "细化6方面21种具体容错情形") == "人"
+        assert missing_unit("已经有多少干部被容错免责了？", "已有320名干部被容错免责") is None
+
+    def test_an_amount_is_not_the_rate_of_its_change(self):
+        assert missing_unit("今年前两个月浙江进出口总额是多少", "前两月全省进出口同比增长8.2%") == "总量"
+        assert missing_unit("今年前两个月浙江进出口总额是多少", "全省进出口总值达到8000亿元,同比增长8.2%") is None
+        assert missing_unit("全年销售额有多少？", "销售额突破一千万元") is None
 
     def test_a_count_in_the_unit_or_a_kin_of_it_is_there(self):
         assert missing_unit("现在每台补助多少钱？", "补助标准提高到每台20万元") is None
