@@ -41,7 +41,9 @@ _ABBREVIATIONS = ((re.compile(r"^(?:那么|那)?(?:报道|文章|新闻|报纸|�
                   (re.compile(r"(?:(?<=数据)|(?<=消息)|(?<=数字)|(?<=个数)|(?<=说法))是?(?:从)?(哪(?:里|儿)|哪个部门|哪个单位|谁)来的"),
                    r"是从\1获悉的"),
                   (re.compile(r"(?:消息|数据)?来源是(?:什么|哪里|哪儿)?(?=[？?]?$)"), "消息是从哪里获悉的"),
-                  (re.compile(r"女双(?!打)"), "女子双人"), (re.compile(r"男双(?!打)"), "男子双人"))
+                  (re.compile(r"女双(?!打)"), "女子双人"), (re.compile(r"男双(?!打)"), "男子双人"),
+                  # "多挣多少钱" is what a paper calls 增收: the pay itself ("每月能赚3000元") is no answer.
+                  (re.compile(r"多(?:挣|赚)了?(?=多少|几)"), "增收"))
 
 
 def written_form(question: str) -> str:
@@ -191,6 +193,9 @@ _CHANGED_TO = re.compile(r"(?:提高|提升|调整|增加|上调|下调|降低|�
 _CHANGED_FROM = re.compile(r"(?:由|从)[^,，。；;]{1,12}(?:提高|提升|调整|增加|上调|下调|降低|降|减少|扩大)")
 
 
+_OWN_PROVINCE = re.compile(r"我省|本省")
+
+
 def contrasts(question: str, text: str) -> list[tuple[str, str]]:
     """Alternatives (see ``_ALTERNATIVES``) the question names one of and the text names only another of.
 
@@ -209,6 +214,8 @@ def contrasts(question: str, text: str) -> list[tuple[str, str]]:
              if not (n and words[n - 1] in _COMPARED) and not w.endswith("同期")
              and not (n + 1 < len(words) and words[n + 1] == "同期")
              for part in jieba.lcut_for_search(w)}
+    if _OWN_PROVINCE.search(text):  # "我省全社会用电总量…处在全国第4位" is the province's figure
+        named.add("全省")
     found = []
     for group in _ALTERNATIVES:
         asked = [w for w in group if w in asked_words]
@@ -295,7 +302,7 @@ _DURATION = re.compile(rf"{_NUMBER}(?:年|月|天|日|小时|钟头|分钟|周|�
 _CHANGE = "增长|增幅|增速|下降|降幅|提高|提升|降低|上涨|下跌|涨幅|减少|涨|跌"
 _ASKED_RATE = re.compile(rf"(?:{_CHANGE})了?(?:多少|几成)(?![\u3400-\u9fff])|(?:几|多少)个(?:百分)?点")
 # "比去年多了多少？" asks a difference: a sentence with a figure and no change gives none ("已落实早稻种植面积120万亩").
-_ASKED_DIFFERENCE = re.compile(r"(?:增加|减少|提前|推迟)了?(?:多少|几)|(?:多|少|早|晚)了(?:多少|几)|"
+_ASKED_DIFFERENCE = re.compile(r"(?:增加|减少|提前|推迟|增收)了?(?:多少|几)|(?:多|少|早|晚)了(?:多少|几)|"
                                r"比[^，,？?]*(?:多|少|早|晚)(?:多少|几)|"  # not "最晚几点发车"
                                r"(?:多|少|高|低|早|晚|增加|减少|增长|下降|涨|跌|上升)了?还是(?:多|少|高|低|早|晚|增加|减少|增长|下降|涨|跌)|"
                                r"多(?:挣|赚|收入?|拿)了?(?:多少|几)")  # "能多挣多少钱？": an increase, not the pay

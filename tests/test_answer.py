@@ -86,6 +86,9 @@ class TestWrittenForm:
         assert written_form("报道里的张阿姨住在哪个小区？") == "张阿姨住在哪个小区？"  # the article is no subject
         assert written_form("省十四届人大二次会议哪天开幕的") == "省十四届人民代表大会二次会议哪天开幕的"
         assert written_form("头班呢？") == "首班车呢？"
+        assert written_form("每人每月能多挣多少钱？") == "每人每月能增收多少钱？"  # the paper's word
+        assert written_form("比去年多赚了几成？") == "比去年增收几成？"
+        assert written_form("多挣的钱干啥用了？") == "多挣的钱做什么用了？"  # no amount asked: left alone
         assert written_form("东钱湖镇新上任的书记叫啥？") == "东钱湖镇新上任的书记是谁？"
         assert written_form("这个村叫什么") == "这个村叫什么"  # a place's name: no person
         assert written_form("这个数是哪个部门说的") == "这个数是从哪个部门获悉的"
@@ -196,6 +199,8 @@ class TestContrasts:
         assert contrasts("女子双人十米台的冠军是谁？", sentence) == []
         assert contrasts("今年夏天全省负荷最高可能冲到多少？", "入夏以来,全国最高用电负荷两创历史新高。") == [("全省", "全国")]
         assert contrasts("全省有多少家？", "全省7000余家工坊吸纳了35.5万人就业,该做法已在全国推广。") == []
+        # 我省 is the province: its figure ranked nationally is still the province's.
+        assert contrasts("去年一整年全省用电总量是多少呢？", "2022年我省全社会用电总量为5799亿千瓦时,处在全国第4位。") == []
 
     def test_a_year_inside_a_longer_word_counts_and_a_compared_one_does_not(self):
         assert contrasts("去年全年培训了多少人次？", "今年以来,省市县三级累计培训154.6万人次。") == [("去年", "今年")]
@@ -327,6 +332,8 @@ class TestMissingUnit:
         assert missing_unit("比去年多了还是少了？", "目前全省已落实早稻种植面积120万亩。") == "变化"
         # "多挣多少钱？" asks what is earned more: pay alone does not say it, in whatever unit.
         assert missing_unit("每人每月能多挣多少钱？", "“现在做点手工活每月能赚3000元") == "变化"
+        assert missing_unit("每人每月能增收多少钱？", "“现在做点手工活每月能赚3000元") == "变化"
+        assert missing_unit("每人每月能增收多少钱？", "人均月增收约2600元") is None
         assert missing_unit("每人每月能多挣多少钱？", "人均月增收约2600元") is None
         assert missing_unit("比去年多了还是少了？", "早稻种植面积比去年增加5万亩。") is None
 
