@@ -264,22 +264,22 @@ class TestConversationSets:
         assert sum(1 for c in heldout for _ in c["turns"][1:]) >= 25
         assert sum(1 for t in followups if t.get("unanswerable")) >= 15
 
-    # Measured 2026-12-01 on the gallery (2-core x86_64): follow-up hit,
-    # abstention, first-turn hit, measured with the reader trained on paraphrases (2026-12-01; the
-    # floors leave one miss of slack): dev 1.0 (30/30), 1.0 (8/8), 1.0; dev2 1.0 (31/31), 1.0, 1.0;
-    # dev3 0.969 (31/32), 0.9 (9/10), 1.0; dev4 0.907 (39/43), 0.923 (12/13), 1.0; retired held-out
-    # 1: 1.0, 1.0, 1.0; 2: 1.0 (30/30), 1.0, 1.0; 3: 0.966 (28/29), 1.0, 1.0; 4: 0.935 (29/31), 0.9, 1.0;
-    # 5: 1.0, 1.0, 1.0; 6: 0.909 (30/33), 0.92, 1.0; 7: 1.0 (34/34), 0.96, 0.96; 8: 0.971 (33/34), 1.0, 1.0;
-    # 10: 0.824 (28/34), 1.0, 1.0; 11: 0.912 (31/34), 0.96, 1.0; 13: 0.853 (29/34), 0.92, 1.0;
-    # 14: 1.0 (34/34), 0.92, 1.0; 15: 0.912 (31/34), 0.96, 0.96; 16: 0.912 (31/34), 1.0, 0.96;
-    # 17: 0.882 (30/34), 0.96, 1.0.
+    # Measured 2026-12-01 on the gallery (2-core x86_64) with the reader trained on paraphrases
+    # (session 11): follow-up hit, abstention, first-turn hit; the floors leave one miss of slack.
+    # dev 1 (30/30), 1, 1; dev2 1 (31/31), 1, 1; dev3 0.969 (31/32), 0.9, 1; dev4 0.93 (40/43),
+    # 0.923, 1; heldout1 1 (17/17), 1, 1; heldout2 1 (30/30), 1, 1; heldout3 0.966 (28/29), 1, 1;
+    # heldout4 0.935 (29/31), 0.9, 1; heldout5 1 (30/30), 1, 1; heldout6 0.939 (31/33), 0.92, 1;
+    # heldout7 1 (34/34), 0.96, 0.96; heldout8 0.971 (33/34), 1, 1; heldout10 0.853 (29/34), 1, 1;
+    # heldout11 0.941 (32/34), 0.96, 1; heldout13 0.912 (31/34), 0.92, 1; heldout14 1 (34/34), 0.92,
+    # 1; heldout15 0.912 (31/34), 0.96, 0.96; heldout16 0.941 (32/34), 1, 0.96; heldout17 0.882
+    # (30/34), 0.96, 1.
     @pytest.mark.parametrize("questions, hit, abstention, first", [
-        (DEV, 0.96, 0.87, 0.95), (DEV2, 0.96, 0.92, 0.95), (DEV3, 0.93, 0.8, 0.93), (DEV4, 0.88, 0.84, 0.95),
+        (DEV, 0.96, 0.87, 0.95), (DEV2, 0.96, 0.92, 0.95), (DEV3, 0.93, 0.8, 0.93), (DEV4, 0.9, 0.84, 0.95),
         (RETIRED[1], 0.94, 0.9, 0.92), (RETIRED[2], 0.96, 0.9, 0.93), (RETIRED[3], 0.93, 0.9, 0.93),
-        (RETIRED[4], 0.9, 0.8, 0.93), (RETIRED[5], 0.96, 0.93, 0.95), (RETIRED[6], 0.87, 0.88, 0.96),
-        (RETIRED[7], 0.97, 0.92, 0.92), (RETIRED[8], 0.94, 0.96, 0.96), (RETIRED[10], 0.79, 0.96, 0.96),
-        (RETIRED[11], 0.88, 0.92, 0.96), (RETIRED[13], 0.82, 0.88, 0.96), (RETIRED[14], 0.97, 0.88, 0.96),
-        (RETIRED[15], 0.88, 0.92, 0.92), (RETIRED[16], 0.88, 0.96, 0.92), (RETIRED[17], 0.85, 0.92, 0.96),
+        (RETIRED[4], 0.9, 0.8, 0.93), (RETIRED[5], 0.96, 0.93, 0.95), (RETIRED[6], 0.9, 0.88, 0.96),
+        (RETIRED[7], 0.97, 0.92, 0.92), (RETIRED[8], 0.94, 0.96, 0.96), (RETIRED[10], 0.82, 0.96, 0.96),
+        (RETIRED[11], 0.91, 0.92, 0.96), (RETIRED[13], 0.88, 0.88, 0.96), (RETIRED[14], 0.97, 0.88, 0.96),
+        (RETIRED[15], 0.88, 0.92, 0.92), (RETIRED[16], 0.91, 0.96, 0.92), (RETIRED[17], 0.85, 0.92, 0.96),
     ], ids=lambda v: v.stem if hasattr(v, "stem") else None)
     def test_dev_floors(self, gallery_answerer, questions, hit, abstention, first):
         report = evaluate_conversations(gallery_answerer.index, questions, gallery_answerer)
@@ -289,7 +289,7 @@ class TestConversationSets:
         assert report["first_turns"]["hit_rate"] >= first, misses
 
     # (set, follow-up hit, abstention, first turns) floors, a little under the one measurement.
-    @pytest.mark.parametrize("n, hit, abstention, first", [(9, 0.76, 0.92, 0.92), (12, 0.79, 0.84, 0.92),
+    @pytest.mark.parametrize("n, hit, abstention, first", [(9, 0.79, 0.92, 0.92), (12, 0.82, 0.84, 0.92),
                                                          (18, 0.76, 0.88, 0.96)])
     def test_heldout_floors(self, gallery_index_dir, n, hit, abstention, first):
         """conversations_heldout9 and 12, written blind by helpers from the newspaper text, each
@@ -302,8 +302,9 @@ class TestConversationSets:
         0.96; heldout12 0.824 (28/34), 0.88 (22/25), 0.96. #15 asks for 0.90 and 0.90: abstention
         is reached over both sets (0.92) but not on heldout12 alone, the hit rate is not.
         heldout18, written blind the same way after the reader was retrained and measured once at
-        its first reading: 0.794 (27/34), 0.92 (23/25), 1.0. These floors guard what was reached,
-        one miss under it."""
+        its first reading: 0.794 (27/34), 0.92 (23/25), 1.0. After '多挣' → 增收 and 我省: heldout9
+        0.824 (28/34), heldout12 0.853 (29/34), heldout18 unchanged. These floors guard what was
+        reached, one miss under it."""
         report = _eval(gallery_index_dir, HELDOUT[n])
         misses = json.dumps(report["misses"], ensure_ascii=False)[:3000]
         assert report["followups"]["answerable"] == 34 and report["followups"]["unanswerable"] == 25
