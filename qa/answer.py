@@ -260,12 +260,13 @@ class Answerer:
         first, last = answer_sentence(passage["text"], reading["start"], reading["end"])
         sentence = passage["text"][first:last]
         lead = passage["text"][first:reading["start"]]
+        span = reading["answer"] or ""
         misfit = _misfit(query, sentence, lead, passage.get("section") == SUBTITLE_SECTION) \
             or _year_reason(query, sentence, passage) \
-            or ("检索到的答案不是一个地方，无法回答" if missing_place(query, reading["answer"] or "") else None) \
-            or ("检索到的答案只是问题自己的话，无法回答" if echoes(query, reading["answer"] or "") else None) \
-            or _missing_day(query, passage) \
-            or ("检索到的答案不是一个人名，无法回答" if missing_holder(query, reading["answer"] or "") else None) \
+            or ("检索到的答案不是一个地方，无法回答" if missing_place(query, span) else None) \
+            or ("检索到的答案只是问题自己的话，无法回答" if echoes(query, span) else None) \
+            or _unnamed_in_passage(query, passage) \
+            or ("检索到的答案不是一个人名，无法回答" if missing_holder(query, span) else None) \
             or _other_place(query, sentence, passage) \
             or self._about_others(query, passage, sentence, results, in_conversation)
         return first, last, misfit
@@ -610,7 +611,7 @@ def _other_place(question: str, sentence: str, passage: dict) -> str | None:
     return None
 
 
-def _missing_day(question: str, passage: dict) -> str | None:
+def _unnamed_in_passage(question: str, passage: dict) -> str | None:
     """Why a passage never naming the day the question asks about, or the body whose post it asks
     of, answers nothing of it, or None."""
     text = passage["text"] + " " + (passage.get("title") or "")

@@ -193,7 +193,7 @@ _CHANGED_TO = re.compile(r"(?:提高|提升|调整|增加|上调|下调|降低|�
 _CHANGED_FROM = re.compile(r"(?:由|从)[^,，。；;]{1,12}(?:提高|提升|调整|增加|上调|下调|降低|降|减少|扩大)")
 
 
-_OWN_PROVINCE = re.compile(r"我省|本省")
+_OUR_PROVINCE = re.compile(r"我省|本省")  # the paper's province, in its own words
 
 
 def contrasts(question: str, text: str) -> list[tuple[str, str]]:
@@ -214,7 +214,7 @@ def contrasts(question: str, text: str) -> list[tuple[str, str]]:
              if not (n and words[n - 1] in _COMPARED) and not w.endswith("同期")
              and not (n + 1 < len(words) and words[n + 1] == "同期")
              for part in jieba.lcut_for_search(w)}
-    if _OWN_PROVINCE.search(text):  # "我省全社会用电总量…处在全国第4位" is the province's figure
+    if _OUR_PROVINCE.search(text):  # "我省全社会用电总量…处在全国第4位" is the province's figure
         named.add("全省")
     found = []
     for group in _ALTERNATIVES:
@@ -310,8 +310,8 @@ _DIFFERENCE = re.compile(rf"(?:{_CHANGE}|增加|增收|提前|推迟|扩大|缩�
                          r"(?:多|少|早|晚)了?[0-9零一二三四五六七八九十两]|"
                          r"同比|环比|[比较][^,，。；;]{0,10}(?:增|减|多|少|高|低|上升|提前|推迟)")
 # A rate of the change itself, in the same clause ("同比增长5.9%"; not "增长较快,…贡献了七成").
-_RATE = re.compile(rf"(?:{_CHANGE})[^,，。；;]{{0,8}}?(?:[0-9零一二三四五六七八九十两]+(?:\.[0-9]+)?\s*"
-                   rf"(?:%|％|倍|成|个百分点|百分点)|两位数|翻[一两]番)")
+_RATE_FIGURE = re.compile(r"[0-9零一二三四五六七八九十两]+(?:\.[0-9]+)?\s*(?:%|％|个百分点|百分点|倍|成)")
+_RATE = re.compile(rf"(?:{_CHANGE})[^,，。；;]{{0,8}}?(?:{_RATE_FIGURE.pattern}|两位数|翻[一两]番)")
 
 
 # "占地多大？" asks an area; "花了多少钱？" a cost, which a subsidy ("补助…每台20万元") is not.
@@ -323,7 +323,6 @@ _COST = re.compile(r"花|费用|成本|造价|投资|投入|耗资|总价|价格
 
 # "进出口总额是多少？" asks an amount: a sentence giving only the rate of its change ("同比增长8.2%") gives none.
 _ASKED_AMOUNT = re.compile(r"(?:总额|总值|总量|金额|产值|营收|销售额|规模)(?:是|有|达到?|为)?(?:多少|几)")
-_RATE_FIGURE = re.compile(r"[0-9零一二三四五六七八九十两]+(?:\.[0-9]+)?\s*(?:%|％|个百分点|百分点|倍|成)")
 _FIGURE = re.compile(r"[0-9]|[零一二三四五六七八九十两][十百千万亿]|[十百千万亿]元")
 
 
@@ -540,7 +539,7 @@ def missing_body(question: str, text: str) -> str | None:
     return body if len(body) >= 2 and body[:4] not in normalize(text) else None
 
 
-_DAY = re.compile(r"(?:[0-9]{4}年)?([0-9]{1,2}月[0-9]{1,2}[日号])")
+_DAY = re.compile(r"[0-9]{1,2}月[0-9]{1,2}[日号]")
 
 
 def missing_day(question: str, text: str) -> str | None:
@@ -549,7 +548,7 @@ def missing_day(question: str, text: str) -> str | None:
     asked = _DAY.search(normalize(question))
     if not asked:
         return None
-    day = asked.group(1)
+    day = asked.group()
     said = normalize(text)
     return None if day in said or day.replace("号", "日") in said else day
 
