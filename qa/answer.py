@@ -11,7 +11,7 @@ from qa.conversation import FollowupRewriter, ellipsis_content, not_new, people,
 from qa.index import NewsIndex
 from qa.parse import CAPTION_SECTION, SUBTITLE_SECTION
 from qa.question import (RELATIVE_YEARS, asked_attribute, asked_kind, asks_yes_no, contrasts, count_in, coverage,
-                         echoes, key_terms, missing_day, missing_body, missing_holder, missing_move, missing_part, missing_place, missing_plan, missing_rank, missing_unit, other_year,
+                         counted_together, counts_per_unit, echoes, key_terms, missing_day, missing_body, missing_holder, missing_move, missing_part, missing_place, missing_plan, missing_rank, missing_unit, other_year,
                          question_names, unnamed_past_year, written_form)
 from qa.read import SpanReader
 from qa.retrieve import HybridRetriever, RetrieverSettings
@@ -267,6 +267,7 @@ class Answerer:
             or ("检索到的答案只是问题自己的话，无法回答" if echoes(query, span) else None) \
             or _unnamed_in_passage(query, passage) \
             or ("检索到的答案不是一个人名，无法回答" if missing_holder(query, span) else None) \
+            or (f"检索到的数字是多少{per}，不是每{per}多少，无法回答" if (per := counts_per_unit(query, span)) else None) \
             or _other_place(query, sentence, passage) \
             or self._about_others(query, passage, sentence, results, in_conversation)
         return first, last, misfit
@@ -580,6 +581,9 @@ def _misfit(question: str, sentence: str, lead: str = "", alone: bool = False) -
     unit = missing_unit(question, sentence)
     if unit:
         return f"检索到的句子没有给出多少{unit}，无法回答"
+    together = counted_together(question, sentence)
+    if together:
+        return f"检索到的数字不只是{together}的，无法回答"
     unsaid = _unsaid(question, sentence)  # a sentence naming too little of it says neither yes nor no
     if unsaid:
         return f"检索到的句子没有说到“{'、'.join(unsaid)}”，无法回答"

@@ -518,7 +518,8 @@ def resolve(question: str, previous: str, answer: str | None, settings: Rewriter
             replacement = phrase_ending(following, (previous, answer, *earlier)) or \
                 (following if len(following) >= 4 else pointed(following))
             skip = 2
-        elif word in _DEMONSTRATIVE and following and tokens[i + 1][1].startswith(("n", "vn")) and word != "此":
+        elif (word in _DEMONSTRATIVE or word == "这") and following and tokens[i + 1][1].startswith(("n", "vn")) \
+                and word != "此":  # 这 alone points too: "这消息"
             # "和睦新村那个楼道", "她那个楼道": the question names whose it is; else the topic's.
             named_before = changed or any(_is_name(w, f) for w, f in tokens[:i])
             if not named_before:
@@ -570,8 +571,19 @@ def resolve(question: str, previous: str, answer: str | None, settings: Rewriter
             counted = ""
         if carried and counted and counted not in carried:
             carried = f"{carried}的{counted}"
-        return f"{carried}{text}" if carried else f"{text} {about}".strip()
+        return joined(carried, text) if carried else f"{text} {about}".strip()
     return text
+
+
+def joined(topic_words: str, question: str) -> str:
+    """The topic put before a follow-up, said once where the follow-up opens with words of it: the
+    topic up to those words, then the follow-up ("杭州给老小区加装电梯每台" + "加装电梯最难的是哪一步"
+    → "杭州给老小区加装电梯最难的是哪一步")."""
+    for k in range(min(len(topic_words), len(question)), 1, -1):
+        at = topic_words.rfind(question[:k])
+        if at >= 0 and not _TIME.fullmatch(question[:k]):  # "今年…" shares a time, not the topic
+            return topic_words[:at] + question
+    return topic_words + question
 
 
 class FollowupRewriter:

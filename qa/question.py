@@ -34,7 +34,8 @@ _SPOKEN = (("为啥", "为什么"), ("干啥", "做什么"), ("啥时候", "什�
 _ABBREVIATIONS = ((re.compile(r"^(?:那么|那)?(?:报道|文章|新闻|报纸|报)(?:里|中|上)(?:的|说的?)?"), ""),  # "报道里的张阿姨…"
                   (re.compile(r"(?<=[在去到从往])哪儿?(?![里个些一位天年种类家条件样方])|哪儿"), "哪里"),  # 在哪拍的
                   (re.compile(r"GDP", re.IGNORECASE), "地区生产总值"), (re.compile(r"人代会|人大(?=[一二三四五六七八九十]+次会议|常委会|代表)"), "人民代表大会"),
-                  (re.compile(r"头班(?:车)?"), "首班车"),
+                  (re.compile(r"头班(?:车)?|(?:第一|最早(?:的)?一)班(?:车)?"), "首班车"),
+                  (re.compile(r"(?:最后|最晚|最末)(?:的)?一?班(?:车)?"), "末班车"),
                   # A paper's register: a person holding a post "是谁", a source "获悉".
                   (re.compile(r"(?<=长|记|任|人|军|手|员|练|师|者)叫(?:什么|啥)(?:名字)?"), "是谁"),
                   (re.compile(r"是?(哪个部门|哪个单位|哪里|谁)(?:说|发布|透露|给|提供|公布|披露)的"), r"是从\1获悉的"),
@@ -157,7 +158,7 @@ def _name(word: str, jieba) -> str:
 _ALTERNATIVES = (("男子", "女子"), ("男性", "女性"), ("单人", "双人"), ("单打", "双打"), ("进口", "出口"),
                  ("城镇", "农村"), ("今年", "去年", "明年", "前年"),
                  ("国内", "国外"), ("全省", "全市", "全国"), ("金牌", "银牌", "铜牌"), ("冠军", "亚军", "季军"), ("小学", "初中", "高中"),
-                 ("早稻", "中稻", "晚稻"))
+                 ("早稻", "中稻", "晚稻"), ("首班", "末班"))
 # Alternatives written in several ways, found as text: the parts of a year (a month, a quarter, a
 # half, the first months) and the levels of government. Each pattern gives the label it stands for.
 _SPANS = (
@@ -185,7 +186,7 @@ _COMPARED = frozenset("比 较 同 与 和 于 超过 高于 低于".split())
 
 
 # What a figure is given per ("每户", "每台", "人均" is 每人).
-_PER = re.compile(r"每一?([户人台辆家亩吨年月天日周次位名])|([户人年月日])均")
+_PER = re.compile(r"每一?([户人台辆家亩吨年月天日周次位名])|([户人年月日])均|(亩)产")  # 亩产: per 亩
 _PER_TIME, _PER_COUNTED = frozenset("年月天周次"), frozenset("户人台辆家亩吨")
 _SAME_UNIT = {"日": "天", "位": "人", "名": "人"}
 _BEFORE = re.compile(r"之前|以前|原来|原先|调整前|提高前|此前")
@@ -242,7 +243,18 @@ def contrasts(question: str, text: str) -> list[tuple[str, str]]:
 
 def _per(text: str) -> set[str]:
     """The units a text gives figures per ("每户" and "户均": 户; 每日 is 每天, 每名 is 每人)."""
-    return {_SAME_UNIT.get(a or b, a or b) for a, b in _PER.findall(text)}
+    return {_SAME_UNIT.get(unit, unit) for unit in ("".join(found) for found in _PER.findall(text))}
+
+
+def counts_per_unit(question: str, span: str) -> str | None:
+    """The unit a question asks a figure per ("以前每台补多少？": 台) when the answer span counts
+    that unit instead ("500台"), which gives how many, not how much each; else None."""
+    span = normalize(span)
+    for unit in _per(question) & _PER_COUNTED:
+        units = {unit} | {k for k, v in _SAME_UNIT.items() if v == unit}
+        if re.search(rf"[0-9零一二三四五六七八九十百千万两]\s*[多余万亿千百]*\s*(?:{'|'.join(units)})(?![\u3400-\u9fff]*[元钱])", span):
+            return unit
+    return None
 
 
 def _digit(numeral: str) -> int:
@@ -283,6 +295,10 @@ _NUMBER = r"[0-9零一二三四五六七八九十百千万亿两]+(?:\.[0-9]+)?\
 # "几点？" is answered by a time of day ("晚上8点", "8:30"), not by a date or a length of time.
 _ASKED_CLOCK = re.compile(r"几点")
 _CLOCK = re.compile(r"[0-9零一二三四五六七八九十两]+\s*(?:点|时(?![间期代刻候])|:[0-9]{2})")
+# "几号？", "哪天？" are answered by a day ("7月3日", "当天", "周五"), not by a year or a month;
+# 几号线 and 几号楼 are names, no day.
+_ASKED_DAY = re.compile(r"几号(?![线楼门馆厅口台位车院])|哪[一]?天|几月几[日号]|什么日子")
+_A_DAY = re.compile(r"[0-9零一二三四五六七八九十]+[日号]|[今昨前明当次同]天|[当同次]日|日前|近日|周[一二三四五六日天末]|星期")
 # "多久？" is answered by a length of time ("约1小时", "3个月内") or how often ("每季", "一季一晾晒").
 _ASKED_DURATION = re.compile(r"多久|多长时间")
 # "隔多久一班？", "多久开一次？" ask how often: "全程约1小时" is a length, not an interval.
@@ -341,6 +357,8 @@ def missing_unit(question: str, text: str) -> str | None:
     question, text = normalize(question), normalize(text)
     if _ASKED_CLOCK.search(question):
         return None if _CLOCK.search(text) else "点钟"
+    if _ASKED_DAY.search(question) and not _A_DAY.search(text):
+        return "哪一天"
     if _ASKED_DIFFERENCE.search(question) and not _DIFFERENCE.search(text):
         return "变化"  # before the unit: "多挣多少钱？" is not given by "每月能赚3000元"
     if _ASKED_AREA.search(question) and not _AREA.search(text):
@@ -366,6 +384,24 @@ def missing_unit(question: str, text: str) -> str | None:
     if _ASKED_DURATION.search(question):
         return None if count_in(question, text) else "时间"
     return "幅度" if _ASKED_RATE.search(question) and not _RATE.search(text) else None
+
+
+# A figure counting several kinds at once: "28.3万名快递员、外卖送餐员、网约车司机".
+_LISTED_COUNT = re.compile(rf"{_NUMBER}(?:名|个|家|位|人|户|辆)?((?:[\u3400-\u9fff]{{2,8}}、)+[\u3400-\u9fff]{{2,8}})")
+
+
+def counted_together(question: str, text: str) -> str | None:
+    """The one kind a question counts ("其中快递员有多少？") when the text counts it only together with
+    other kinds ("28.3万名快递员、外卖送餐员、网约车司机"), which gives no figure for it alone; else None."""
+    question = normalize(question)
+    if not re.search(r"多少|几", question):
+        return None
+    for found in _LISTED_COUNT.finditer(normalize(text)):
+        items = found.group(1).split("、")
+        asked = [item for item in items if item in question or item[:2] in question]
+        if len(asked) == 1:
+            return asked[0]
+    return None
 
 
 def _pieces(question: str) -> str | None:

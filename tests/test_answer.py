@@ -7,7 +7,8 @@ import re
 import pytest
 
 from qa.answer import Answerer, AnswerSettings, split_sentences
-from qa.question import (asked_attribute, asked_kind, asks_yes_no, contrasts, count_in, coverage, echoes, key_terms,
+from qa.question import (asked_attribute, asked_kind, asks_yes_no, contrasts, count_in, counted_together, counts_per_unit, coverage, echoes,
+                         key_terms,
                          missing_body, missing_day, missing_holder, missing_move, missing_part, missing_place, missing_plan,
                          missing_rank, missing_unit, other_year, unnamed_past_year, written_form)
 from qa.generate import Generator, GeneratorSettings
@@ -95,6 +96,9 @@ class TestWrittenForm:
         assert written_form("这个数据是哪里来的？") == "这个数据是从哪里获悉的？"
         assert written_form("浙江的煤从哪儿来的？") == "浙江的煤从哪里来的？"  # coal comes from places
         assert written_form("浙江全省一共建了多少家共富工坊？") == "浙江全省建了多少家共富工坊？"
+        assert written_form("最后一班车几点？") == "末班车几点？"  # the paper's 首班/末班
+        assert written_form("最晚一班几点开") == "末班车几点开"
+        assert written_form("第一班车几点发？") == "首班车几点发？"
 
 
 class TestCountIn:
@@ -201,6 +205,8 @@ class TestContrasts:
         assert contrasts("全省有多少家？", "全省7000余家工坊吸纳了35.5万人就业,该做法已在全国推广。") == []
         # 我省 is the province: its figure ranked nationally is still the province's.
         assert contrasts("去年一整年全省用电总量是多少呢？", "2022年我省全社会用电总量为5799亿千瓦时,处在全国第4位。") == []
+        assert contrasts("末班车几点？", "首班车早上6点30分发车。") == [("末班", "首班")]
+        assert contrasts("首班车几点？", "首班车早上6点30分发车。") == []
 
     def test_a_year_inside_a_longer_word_counts_and_a_compared_one_does_not(self):
         assert contrasts("去年全年培训了多少人次？", "今年以来,省市县三级累计培训154.6万人次。") == [("去年", "今年")]
@@ -288,6 +294,12 @@ class TestMissingUnit:
         assert missing_unit("现在每台补助多少钱？", "补助标准提高到每台20万元") is None
         assert missing_unit("有多少人参加？", "300余名省管主要领导干部集中5天时间阅读原文原理") is None
         assert missing_unit("几次创历史新高？", "全国日调度发电量已三创历史新高") is None
+
+    def test_a_day_asked_is_not_given_by_a_year(self):
+        assert missing_unit("座谈会具体几号开的？", "2015年党中央在浙江召开全国农村基层党建工作座谈会") == "哪一天"
+        assert missing_unit("哪天突破1亿千瓦？", "7月3日,浙江电网用电负荷突破1亿千瓦") is None
+        assert missing_unit("哪一天开幕？", "大会当天在杭州开幕") is None
+        assert missing_unit("坐几号线能到？", "乘地铁1号线可到") is None  # a line's number, no day
 
     def test_a_date_is_no_number_of_days(self):
         sentence = "本报杭州3月4日电 3月4日上午,浙江省第十四届人民代表大会第二次会议在杭州开幕。"
@@ -660,3 +672,29 @@ class TestGenerativeAnswer:
     def test_endpoint_down_falls_back(self, gallery, dead_port):
         result = self._answerer(gallery, f"http://127.0.0.1:{dead_port}/v1").run("浙江电网用电负荷哪天突破1亿千瓦？")
         assert "7月3日" in result["answer"] and "不可用" in result["generator_reason"]
+
+
+class TestCountsPerUnit:
+    def test_a_figure_per_unit_is_not_a_count_of_the_units(self):
+        assert counts_per_unit("杭州以前每台补多少？", "500台") == "台"
+        assert counts_per_unit("每名干部补助多少？", "300名") == "人"  # 名 counts people
+        assert counts_per_unit("早稻预计亩产能有多少？", "120万亩") == "亩"  # a yield per 亩, not an area
+
+    def test_an_amount_per_unit_or_no_unit_asked_passes(self):
+        assert counts_per_unit("杭州以前每台补多少？", "每台20万元") is None
+        assert counts_per_unit("每户分摊多少钱？", "每户2万元") is None
+        assert counts_per_unit("杭州计划新增多少台？", "500台") is None  # no per-unit figure asked
+
+
+class TestCountedTogether:
+    SENTENCE = "推动新就业群体融入城市党建格局,引导28.3万名快递员、外卖送餐员、网约车司机到社区报到。"
+
+    def test_one_kind_of_a_list_counted_together_has_no_figure_of_its_own(self):
+        assert counted_together("到社区报到的人中快递员有多少？", self.SENTENCE) == "快递员"
+        assert counted_together("其中外卖员单独有多少？", self.SENTENCE) == "外卖送餐员"
+
+    def test_the_whole_list_or_no_count_asked_passes(self):
+        assert counted_together("有多少外卖小哥、快递员这类新就业群体去社区报到了？", self.SENTENCE) is None
+        assert counted_together("快递员要去哪里报到？", self.SENTENCE) is None
+        assert counted_together("有多少人到社区报到？", self.SENTENCE) is None
+

@@ -9,7 +9,7 @@ import pytest
 
 from conftest import DATA, clean_env, newsqa_command
 from qa.answer import Answerer
-from qa.conversation import (FollowupRewriter, earlier_exchanges, ellipsis_content, not_new, people, places, resolve,
+from qa.conversation import (FollowupRewriter, earlier_exchanges, ellipsis_content, joined, not_new, people, places, resolve,
                              topic)
 from qa.evaluate import evaluate_conversations, load_conversations
 from qa.index import NewsIndex
@@ -86,6 +86,15 @@ class TestRewriter:
         query = resolve("这个办法是哪些部门制定的？", "出台以后已经有多少干部被容错免责了？", None,
                         earlier=("浙江今年出台的容错纠错实施办法细化了多少种容错情形？",))
         assert query == "实施办法是哪些部门制定的？", query
+
+    def test_this_alone_before_a_noun_points_back_too(self):
+        query = resolve("这消息是从哪个部门获悉的？", "今年西湖龙井特级茶青均价涨了多少？", "特级茶青均价同比上涨约5%。")
+        assert query.startswith("今年西湖龙井特级茶青") and query.endswith("消息是从哪个部门获悉的？"), query
+
+    def test_a_follow_up_opening_with_words_of_the_topic_says_them_once(self):
+        assert joined("杭州给老小区加装电梯每台", "加装电梯最难的是哪一步") == "杭州给老小区加装电梯最难的是哪一步"
+        assert joined("金华至衢州的跨省通勤公交", "票价多少？") == "金华至衢州的跨省通勤公交票价多少？"
+        assert joined("今年全省地区生产总值", "今年城乡居民收入呢") == "今年全省地区生产总值今年城乡居民收入呢"  # a time shared is no topic
 
     def test_a_short_question_with_nouns_of_its_own_is_left_alone(self):
         assert resolve("为什么今年春茶品质好？", "今年西湖龙井特级茶青收购均价涨了多少？", None) == "为什么今年春茶品质好？"
