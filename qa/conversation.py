@@ -57,6 +57,8 @@ _TALLY = frozenset("一共 总共 共 一 累计 总计 合计 目前 现在 已
 # A time a question is asked of: a year, a part of one, a month.
 _TIME = re.compile(r"(?:整个|全年|今年|去年|前年|明年|[0-9]{4}年)?(?:[一二三四1-4]季度|上半年|下半年|前[两二三四五六七八九十0-9]+个?月|"
                    r"[0-9]{1,2}月份?(?![0-9])|一整年|全年)|今年|去年|前年|明年|[0-9]{4}年")  # not 7月 of 7月27日
+# The year a question is asked of in words, not one it compares with ("比2022年").
+_OWN_YEAR = re.compile(r"(?<![比较与同和跟])(?:今年|去年|前年|明年)(?:以来)?")
 # A question this short (characters, normalised) that names nothing of its own is elliptical ("票价多少？").
 _SHORT = 12
 
@@ -408,7 +410,10 @@ def _ellipsis(content: str, previous: str, earlier: tuple[str, ...] = ()) -> str
     best = max(runs, key=lambda run: _shared(content, old, run))
     # Two shared characters make a phrase like X (女子双人10米台 ~ 男子双人三米板); one is chance.
     i, j = best if _shared(content, old, best) >= 2 else default
-    return _words(old[:i]) + content + _words(old[j:])
+    head, tail = _words(old[:i]), _words(old[j:])
+    if _TIME.search(content):  # "去年全年的用电总量呢？": the previous question's 今年 is not asked of
+        head, tail = _OWN_YEAR.sub("", head), _OWN_YEAR.sub("", tail)
+    return head + content + tail
 
 
 def resolve(question: str, previous: str, answer: str | None, settings: RewriterSettings | None = None,

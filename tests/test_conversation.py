@@ -80,6 +80,9 @@ class TestRewriter:
             "截至7月27日，去年一整年浙江全社会用电量是多少？"  # 7月 of 7月27日 is a date
         assert resolve("去年一整年呢？", "那整个8月份预计要用多少电？", None) == "那去年一整年预计要用多少电？"
         assert resolve("那二季度呢？", "一季度全省进出口多少？", None) == "二季度全省进出口多少？"
+        # A phrase with its own year takes the place of a phrase; the previous year goes, a compared one stays.
+        query = resolve("去年全年的用电总量呢？", "今年浙江用电负荷破亿千瓦，比2022年提前了几天？", None)
+        assert "今年" not in query and "去年全年的用电总量" in query and "比2022年" in query, query
 
     def test_this_and_a_noun_is_the_phrase_the_conversation_named_it_by(self):
         assert resolve("这个村在哪个县？", "新光村建起的数字驾驶舱能实时显示哪些数据？", None) == "新光村在哪个县？"
