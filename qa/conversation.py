@@ -40,7 +40,8 @@ _CREDITS = re.compile(r"[(（][^()（）]*(?:记者|通讯员)[^()（）]*[)）]
 _RUN_TAGS = ("n", "j", "b", "q", "m", "nz", "eng")
 _NO_ANSWER = ("没有找到答案", "无法回答")
 # jieba tags nouns such as 满意度 or 奥运冠军 as names: words ending so are never taken for one.
-_NOT_A_NAME = re.compile(r"(度|性|率|冠军|选手|记者|书记|主任|集团|部门|单位|同志)$")
+_NOT_A_NAME = re.compile(r"(度|性|率|冠军|选手|记者|书记|主任|集团|部门|单位|同志)$|"
+                         r"^(?:今年|去年|明年|前年)|[春夏秋冬]天$|^迎峰$")  # 今年夏天, 迎峰(度夏): times
 _PLACE_SUFFIX = re.compile(r"(省|市|县|区|镇|乡|村|街道|社区)$")
 _PERSON_TAGS = ("nr", "nrfg", "nrt")  # jieba's person names
 # What a name before it makes a place or venue of: 和睦新村, 简阳文体中心游泳馆.

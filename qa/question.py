@@ -209,12 +209,17 @@ def contrasts(question: str, text: str) -> list[tuple[str, str]]:
         names what is asked or none of its alternatives.
     """
     jieba = jieba_segmenter()
-    asked_words = set(jieba.lcut_for_search(normalize(question)))  # 今年 in 今年以来, 男子 in 男子组
-    words = jieba.lcut(normalize(text))
-    named = {part for n, w in enumerate(words)
-             if not (n and words[n - 1] in _COMPARED) and not w.endswith("同期")
-             and not (n + 1 < len(words) and words[n + 1] == "同期")
-             for part in jieba.lcut_for_search(w)}
+
+    def about(sentence: str) -> set[str]:
+        """The words a sentence is about, leaving out what it compares with ("比去年涨了多少": 今年's
+        alternative 去年 is compared with, not asked of); 今年 in 今年以来, 男子 in 男子组."""
+        words = jieba.lcut(normalize(sentence))
+        return {part for n, w in enumerate(words)
+                if not (n and words[n - 1] in _COMPARED) and not w.endswith("同期")
+                and not (n + 1 < len(words) and words[n + 1] == "同期")
+                for part in jieba.lcut_for_search(w)}
+
+    asked_words, named = about(question), about(text)
     if _OUR_PROVINCE.search(text):  # "我省全社会用电总量…处在全国第4位" is the province's figure
         named.add("全省")
     found = []
@@ -446,6 +451,12 @@ def count_in(question: str, text: str) -> tuple[int, int] | None:
             return None
         group = 1 if found.group(1) else 2
         return found.span(group)
+    if _ASKED_RATE.search(question):  # "涨了多少？": the rate of a change ("同比增长10%以上": 10%以上)
+        change = _RATE.search(text)
+        figure = _RATE_FIGURE.search(text, change.start(), change.end()) if change else None
+        if figure:
+            more = re.match(r"以上|左右|多", text[figure.end():])
+            return figure.start(), figure.end() + (more.end() if more else 0)
     return None
 
 

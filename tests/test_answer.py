@@ -110,6 +110,12 @@ class TestCountIn:
         start, end = count_in("路上要多久", "单程票价15元,全程约1小时")
         assert "单程票价15元,全程约1小时"[start:end] == "1小时"
 
+    def test_the_rate_of_a_change_asked(self):
+        text = "今年迎峰度夏期间,浙江全社会用电量最高负荷将达到1.15亿千瓦,同比增长10%以上,电力供应依然紧张。"
+        start, end = count_in("比去年涨了多少？", text)
+        assert text[start:end] == "10%以上"
+        assert count_in("比去年涨了多少？", "最高负荷将达到1.15亿千瓦") is None
+
 
 class TestTimeAsked:
     def test_last_year_is_not_what_a_paragraph_naming_no_year_says(self):
@@ -211,6 +217,7 @@ class TestContrasts:
     def test_a_year_inside_a_longer_word_counts_and_a_compared_one_does_not(self):
         assert contrasts("去年全年培训了多少人次？", "今年以来,省市县三级累计培训154.6万人次。") == [("去年", "今年")]
         assert contrasts("今年粮食产量多少？", "粮食产量达到600万吨,比去年增长3%。") == []
+        assert contrasts("比去年涨了多少？", "今年迎峰度夏期间,最高负荷将达到1.15亿千瓦,同比增长10%以上") == []  # asked of this year
         assert contrasts("今年粮食产量多少？", "粮食产量达到600万吨,去年同期为500万吨。") == []
 
 
@@ -573,6 +580,11 @@ class TestFollowupAnswer:
     def test_the_same_sentence_gives_a_count_asked_after_a_date(self, answerer):
         result = _converse(answerer, "浙江电网今年用电负荷是哪天突破1亿千瓦的？", "比去年早了几天")
         assert result["short_answer"] == "8天" and "7月3日" in result["answer"], result
+
+    def test_the_same_sentence_gives_a_rate_asked_after_a_figure(self, answerer):
+        # "比去年" is compared with, not asked of; "今年夏天" is no person's name.
+        result = _converse(answerer, "今年夏天浙江用电最高负荷预计能到多少？", "比去年涨了多少？")
+        assert result["short_answer"] == "10%以上" and "1.15亿千瓦" in result["answer"], result
 
     def test_who_said_it_is_not_who_the_sentence_must_name(self, answerer):
         result = _converse(answerer, "浙能集团现在的董事长是谁？", "他说浙江的煤主要从哪儿买进来")
