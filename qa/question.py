@@ -392,7 +392,8 @@ def missing_unit(question: str, text: str) -> str | None:
 
 
 # A figure counting several kinds at once: "28.3万名快递员、外卖送餐员、网约车司机".
-_LISTED_COUNT = re.compile(rf"{_NUMBER}(?:名|个|家|位|人|户|辆)?((?:[\u3400-\u9fff]{{2,8}}、)+[\u3400-\u9fff]{{2,8}})")
+# (A figure in digits and its measure word: "一个横跨浣江两岸、总面积为…" counts nothing.)
+_LISTED_COUNT = re.compile(r"[0-9][0-9.]*\s*[多余万亿千百]*\s*(?:名|个|家|位|人|户|辆)((?:[\u3400-\u9fff]{2,8}、)+[\u3400-\u9fff]{2,8})")
 
 
 def counted_together(question: str, text: str) -> str | None:

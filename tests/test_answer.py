@@ -709,4 +709,7 @@ class TestCountedTogether:
         assert counted_together("有多少外卖小哥、快递员这类新就业群体去社区报到了？", self.SENTENCE) is None
         assert counted_together("快递员要去哪里报到？", self.SENTENCE) is None
         assert counted_together("有多少人到社区报到？", self.SENTENCE) is None
+        # "一个…、…" is no figure counting kinds.
+        assert counted_together("西施故里旅游区的总面积是多少？",
+                                "已建成一个横跨浣江两岸、总面积为1.44平方公里的人文风景旅游区。") is None
 
