@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from qa.question import ASKS_PERSON as _ASKS_PERSON
 from qa.question import ASKS_PLACE as _ASKS_PLACE
 from qa.question import ASKS_WHEN as _ASKS_WHEN
-from qa.question import INTERROGATIVE, NAMED, asks_yes_no, key_terms, written_form
+from qa.question import INTERROGATIVE, NAMED, RELATIVE_YEARS, asks_yes_no, key_terms, written_form
 from qa.tokens import normalize
 
 # A follow-up opens with a link word or closes with 呢 ("那福建呢？", "还有呢？").
@@ -59,7 +59,7 @@ _TALLY = frozenset("一共 总共 共 一 累计 总计 合计 目前 现在 已
 _TIME = re.compile(r"(?:整个|全年|今年|去年|前年|明年|[0-9]{4}年)?(?:[一二三四1-4]季度|上半年|下半年|前[两二三四五六七八九十0-9]+个?月|"
                    r"[0-9]{1,2}月份?(?![0-9])|一整年|全年)|今年|去年|前年|明年|[0-9]{4}年")  # not 7月 of 7月27日
 # The year a question is asked of in words, not one it compares with ("比2022年").
-_OWN_YEAR = re.compile(r"(?<![比较与同和跟])(?:今年|去年|前年|明年)(?:以来)?")
+_OWN_YEAR = re.compile(rf"(?<![比较与同和跟])(?:{'|'.join(word for word, _ in RELATIVE_YEARS)})(?:以来)?")
 # A question this short (characters, normalised) that names nothing of its own is elliptical ("票价多少？").
 _SHORT = 12
 

@@ -255,9 +255,8 @@ def counts_per_unit(question: str, span: str) -> str | None:
     """The unit a question asks a figure per ("以前每台补多少？": 台) when the answer span counts
     that unit instead ("500台"), which gives how many, not how much each; else None."""
     span = normalize(span)
-    for unit in _per(question) & _PER_COUNTED:
-        units = {unit} | {k for k, v in _SAME_UNIT.items() if v == unit}
-        if re.search(rf"[0-9零一二三四五六七八九十百千万两]\s*[多余万亿千百]*\s*(?:{'|'.join(units)})(?![\u3400-\u9fff]*[元钱])", span):
+    for unit in _per(question) & _PER_COUNTED:  # counted in the unit or a kin of it (_UNITS: 人 is 人|名|位)
+        if re.search(rf"[0-9零一二三四五六七八九十百千万两]\s*[多余万亿千百]*\s*(?:{_UNITS[unit]})(?![\u3400-\u9fff]*[元钱])", span):
             return unit
     return None
 

@@ -202,6 +202,10 @@ class TestRewriter:
     def test_people_joins_a_split_name_and_skips_titles(self):
         assert people("中国选手黄博文和梁朝辉以397.35分获得冠军") == ["黄博文", "梁朝辉"]
 
+    def test_times_jieba_takes_for_people_are_no_names(self):
+        assert people("今年夏天浙江用电最高负荷比去年涨了多少？") == []
+        assert people("根据预测,今年迎峰度夏期间,浙江全社会用电量最高负荷将达到1.15亿千瓦") == []
+
     def test_places_jieba_takes_for_people_are_places(self):
         sentence = "成都大运会跳水项目在简阳文体中心游泳馆开赛,中国队的奥运冠军张家齐搭档掌敏洁出战女子双人10米台决赛"
         assert people(sentence) == ["张家齐", "掌敏洁"]  # not 简阳 (a venue's city), and 张家 + 齐 whole
