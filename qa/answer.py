@@ -11,8 +11,9 @@ from qa.conversation import FollowupRewriter, ellipsis_content, not_new, people,
 from qa.index import NewsIndex
 from qa.parse import CAPTION_SECTION, SUBTITLE_SECTION
 from qa.question import (RELATIVE_YEARS, asked_attribute, asked_kind, asks_yes_no, contrasts, count_in, coverage,
-                         counted_together, counts_per_unit, echoes, key_terms, missing_day, missing_body, missing_holder, missing_move, missing_part, missing_place, missing_plan, missing_rank, missing_unit, other_year,
-                         question_names, unnamed_past_year, written_form)
+                         counted_together, counts_per_unit, echoes, key_terms, missing_body, missing_day, missing_holder,
+                         missing_move, missing_organization, missing_part, missing_place, missing_plan, missing_rank,
+                         missing_unit, other_year, question_names, unnamed_past_year, written_form)
 from qa.read import SpanReader
 from qa.retrieve import HybridRetriever, RetrieverSettings
 from qa.tokens import normalize
@@ -25,6 +26,7 @@ _WHOLE_PROVINCE = re.compile(r"全省|我省")
 _OWN_PROVINCE = re.compile(r"全省|我省|本省|省委|省政府|省内")
 _SENTENCE_END = re.compile(r"[^。！？!?；;]*[。！？!?；;]+[”’」』)）]?|[^。！？!?；;]+$")
 _CITATION = re.compile(r"\[\d+\]")
+_LOWER_PLACE = re.compile(r"[\u3400-\u9fff]{2}(?:村|镇|乡|社区|街道)$")  # "里蔡村": the lower end of a chain
 _PLACE_WORDS = frozenset("城市 省份 地方 地区 乡镇 城乡 农村 城镇 县城 街道 社区 全省 全市 全国 各地 当地".split())  # jieba's ns, no place
 _SAYS = r"(?:说|表示|介绍|认为|提到|谈到|指出|称)"
 
@@ -163,6 +165,10 @@ class Answerer:
             unnamed = self._unnamed_place(query, extractive["citations"][0], rewrite)
             if unnamed:
                 extractive = _abstain(query, f"回答这个问题的文章没有提到“{unnamed}”，无法回答")
+        if rewrite["previous_query"] is not None and extractive["answer"] is not None:
+            unheard = self._unheard_names(question, results, rewrite)
+            if unheard:
+                extractive = _abstain(query, f"检索到的文章都没有提到“{'、'.join(unheard)}”，无法回答")
         if self.generator is None or not results:
             return extractive
         generated = self.generator.run(query, results)
@@ -267,6 +273,7 @@ class Answerer:
             or ("检索到的答案只是问题自己的话，无法回答" if echoes(query, span) else None) \
             or _unnamed_in_passage(query, passage) \
             or ("检索到的答案不是一个人名，无法回答" if missing_holder(query, span) else None) \
+            or ("检索到的答案不是一个部门或单位，无法回答" if missing_organization(query, span) else None) \
             or (f"检索到的数字是多少{per}，不是每{per}多少，无法回答" if (per := counts_per_unit(query, span)) else None) \
             or _other_place(query, sentence, passage) \
             or self._about_others(query, passage, sentence, results, in_conversation)
@@ -292,7 +299,8 @@ class Answerer:
         # "在海曙区月湖街道…" opens the paragraph whose next sentence answers).
         paragraph = normalize(f"{passage.get('title') or ''} {passage['text']}")
         for name in names:
-            if name not in said and name not in paragraph and not self._home(name, passage):
+            if name not in said and name not in paragraph and not self._home(name, passage) and \
+                    not _story_at(name, passage, self._article(passage)):
                 return _abstain(query, f"回答的段落没有提到“{name}”，无法回答")
         # The follow-up's own words pick among alternatives its rewrite may hold both of
         # ("那8月份的用电量呢？" asked of "7月份…用电量").
@@ -418,8 +426,25 @@ class Answerer:
         names = [n for n in _asked_places(query) if n not in earlier]
         if not names:
             return None
-        article = normalize(self.index.article_texts([passage["paragraph_id"]]).get(passage["paragraph_id"], ""))
-        return next((n for n in names if not (_mentions(n, passage, article) or self._home(n, passage))), None)
+        article = self._article(passage)
+        return next((n for n in names if not (_mentions(n, passage, article) or self._home(n, passage)
+                                              or _story_at(n, passage, article))), None)
+
+    def _unheard_names(self, question: str, results: list[dict], rewrite: dict) -> list[str]:
+        """The names a follow-up brings into the conversation that no retrieved article names at all
+        ("那紫金港科技城有多少高层次人才？" when only 杭州未来科技城 is written of)."""
+        said = " ".join([*(rewrite.get("asked_before") or []), rewrite["previous_answer"] or ""])
+        names = [n for n in question_names(question) if n not in said]
+        if not names:
+            return []
+        texts = " ".join(normalize(f"{r.get('title') or ''} {r['text']}") for r in results)
+        texts += " ".join(self.index.article_texts([r["paragraph_id"] for r in results]).values())
+        texts = normalize(texts)
+        return [n for n in names if normalize(n) not in texts and not _chain_named(n, texts)]
+
+    def _article(self, passage: dict) -> str:
+        """The text of the article a passage is from, normalized."""
+        return normalize(self.index.article_texts([passage["paragraph_id"]]).get(passage["paragraph_id"], ""))
 
     def _about_others(self, query: str, passage: dict, sentence: str, results: list[dict],
                       in_conversation: bool) -> str | None:
@@ -438,7 +463,7 @@ class Answerer:
         named = people(without_credits(sentence))
         if in_conversation and named and not any(p in sentence for p in asked_of):
             return f"回答的句子说的是{'、'.join(named)}，不是{'、'.join(asked_of)}，无法回答"
-        article = normalize(self.index.article_texts([passage["paragraph_id"]]).get(passage["paragraph_id"], ""))
+        article = self._article(passage)
         absent = [p for p in asked_of if p not in article and p not in normalize(passage["text"])]
         if len(absent) == len(asked_of) and any(p in normalize(r["text"]) for r in results for p in absent):
             return f"回答这个问题的文章没有提到“{'、'.join(absent)}”，无法回答"
@@ -550,11 +575,35 @@ def _asked_places(query: str) -> list[str]:
 
 def _mentions(name: str, result: dict, article: str) -> bool:
     """A name counts as mentioned by a passage when its paragraph or headline has it (not only as
-    one item of a list), or when its article is about it (names it several times)."""
+    one item of a list), or when its article is about it (names it several times). A place asked
+    by its chain of names with the ranks between left out counts when its article names the chain
+    (see ``_chain_named``)."""
     own = normalize(result["text"] + " " + (result.get("title") or ""))
     # "浙江、福建、广东等14个省级电网" gives a figure for the list, not for 福建.
     alone = re.sub(rf"(?:、{re.escape(name)}|{re.escape(name)}(?=、))", "", own)
-    return name in alone or article.count(name) >= _ABOUT
+    if name in alone or article.count(name) >= _ABOUT:
+        return True
+    return _chain_named(name, f"{own} {article}")
+
+
+def _chain_named(name: str, text: str) -> bool:
+    """Whether ``text`` names a place asked by its chain of names, the ranks between left out
+    ("鄞州里蔡村": "鄞州区咸祥镇里蔡村")."""
+    return bool(_LOWER_PLACE.search(name)) and any(
+        re.search(rf"{re.escape(name[:i])}[\u3400-\u9fff]{{1,8}}?{re.escape(name[i:])}", text)
+        for i in range(2, len(name) - 2))
+
+
+def _story_at(place: str, passage: dict, article: str) -> bool:
+    """Whether a story is at ``place`` when it reaches the passage: the last place of the same rank
+    its article names before the passage is that one ("住在拱墅区和睦新村的张阿姨…", then "楼道里的
+    12户居民最终全部签字同意")."""
+    at = article.find(normalize(passage["text"])[:30])
+    rank = place_rank(place)
+    if at <= 0 or not rank:
+        return False
+    before = [p for p in places(article[:at]) if place_rank(p) == rank]
+    return bool(before) and (before[-1] == place or before[-1].endswith(place))
 
 
 def _misfit(question: str, sentence: str, lead: str = "", alone: bool = False) -> str | None:

@@ -21,12 +21,12 @@ _PERSON = frozenset("他 她 此人 这位 那位".split())
 _PLACE = frozenset("那里 那儿 这里 这儿 当地 该地 此地 本地 该市 该县 该区 该镇 该乡 该村 该省".split())
 _THING = frozenset("它 它们 其 其中 该 此".split())
 _DEMONSTRATIVE = frozenset("这个 那个 该 此 这条 那条 这家 那家 这座 那座 这项 那项 这部 那部 这台 那台 这所 那所 "
-                           "这支 那支 这批 那批 这种 那种 这份 那份".split())  # + a place word: a place; + a noun: a thing
+                           "这支 那支 这批 那批 这种 那种 这份 那份 这类 那类 这样的 那样的".split())  # + a place word: a place; + a noun: a thing
 _OCCASION = frozenset("这次 那次 此次 本次 这场 那场 这届 本届".split())  # + an event: that event
 _POINTERS = frozenset("这些 那些 上述".split())  # + a noun: what was just given
 _BARE = frozenset("这个 那个 这 那 这事 此事 这件事".split())  # + a verb (是, 有, 能…): the thing talked about
 _LINKS = frozenset("怎么 什么".split())
-_CLASSIFIERS = frozenset("个条家座项部台所支批种份位次场届张")
+_CLASSIFIERS = frozenset("个条家座项部台所支批种份位次场届张类")
 _ASKS_REGION = re.compile(r"哪个(?:省|市|县|区|乡镇|乡|镇|城市|街道)|哪(?:个)?地方的")  # what a place lies in
 _LINK_CHARS = frozenset("是有能会要从在对跟和都也就还")  # 是, 是从, 有没有…: jieba glues them
 _QUANTITIES = re.compile(r"^(?:这|那|上述)(?:两|二|三|几|些)(?:项|个|组)?$|^上述$")
@@ -58,10 +58,12 @@ _TALLY = frozenset("一共 总共 共 一 累计 总计 合计 目前 现在 已
 # A time a question is asked of: a year, a part of one, a month.
 _TIME = re.compile(r"(?:整个|全年|今年|去年|前年|明年|[0-9]{4}年)?(?:[一二三四1-4]季度|上半年|下半年|前[两二三四五六七八九十0-9]+个?月|"
                    r"[0-9]{1,2}月份?(?![0-9])|一整年|全年)|今年|去年|前年|明年|[0-9]{4}年")  # not 7月 of 7月27日
+_DAY_OF = re.compile(r"(?:截至|截止到?|到)?[0-9]{1,2}月[0-9]{1,2}日[，,]?")
 # The year a question is asked of in words, not one it compares with ("比2022年").
 _OWN_YEAR = re.compile(rf"(?<![比较与同和跟])(?:{'|'.join(word for word, _ in RELATIVE_YEARS)})(?:以来)?")
 # A question this short (characters, normalised) that names nothing of its own is elliptical ("票价多少？").
 _SHORT = 12
+_SAME_DAY = frozenset("同一天 当天 同日 那天 那一天".split())  # the day of what was just talked about
 
 
 @dataclass
@@ -279,6 +281,8 @@ def _demonstratives(pairs: list[tuple[str, str]]) -> list[tuple[str, str]]:
     for word, flag in pairs:
         if out and out[-1][0] in ("这", "那") and len(word) == 1 and word in _CLASSIFIERS:
             out[-1] = (out[-1][0] + word, "r")
+        elif out and out[-1][0] in ("这样", "那样") and word == "的":  # "这样的工坊": of the kind talked about
+            out[-1] = (out[-1][0] + word, "r")
         else:
             out.append((word, flag))
     return out
@@ -378,10 +382,15 @@ def _ellipsis(content: str, previous: str, earlier: tuple[str, ...] = ()) -> str
     after a question about why the tea was good goes back to the one on 特级茶青's price)."""
     pairs = _cut(content)
     # A time ("去年一整年呢？") takes the place of the previous question's time ("整个8月份").
-    if all(f.startswith(_TIME_OR_NUMBER) or f == "x" for _, f in pairs) and _TIME.search(content):
+    if (all(f.startswith(_TIME_OR_NUMBER) or f == "x" for _, f in pairs) and _TIME.search(content)) or \
+            _TIME.fullmatch(content):  # jieba tags the 月份 of "8月份" a noun
         found = _TIME.search(previous)
         if found:
-            return previous[:found.start()] + content + previous[found.end():]
+            head, tail = previous[:found.start()], previous[found.end():]
+            if not re.search(r"月|季度|半年", content):
+                # "那去年全年呢？": a whole year, so no day of the previous question's ("截至7月27日，").
+                head, tail = _DAY_OF.sub("", head), _DAY_OF.sub("", tail)
+            return head + content + tail
     names = [(w, f) for w, f in pairs if _is_name(w, f)]
     if names and len(_words(names)) >= len(content) - 1:
         word, flag = names[0]
@@ -418,7 +427,8 @@ def _ellipsis(content: str, previous: str, earlier: tuple[str, ...] = ()) -> str
 
 
 def resolve(question: str, previous: str, answer: str | None, settings: RewriterSettings | None = None,
-            earlier: tuple[str, ...] = (), answered: tuple[str, ...] = ()) -> str:
+            earlier: tuple[str, ...] = (), answered: tuple[str, ...] = (),
+            earlier_answers: tuple[str | None, ...] = ()) -> str:
     """One follow-up made standalone from the previous (already standalone) question and its answer.
 
     Pointers are replaced by what they point to: 他/她 by the person the last answer named (when
@@ -437,6 +447,8 @@ def resolve(question: str, previous: str, answer: str | None, settings: Rewriter
         answered: those of ``earlier`` that got an answer, newest first: after a question with
             none, "那X呢？" goes back to the last one answered ("城乡居民收入呢？" after "报告是谁
             作的？" had no answer asks what the GDP target question asked).
+        earlier_answers: the assistant's answers to ``earlier``, in the same order (None: no answer);
+            她/她们 may point to women they named when the last answer named men.
 
     Returns:
         The standalone question (``question`` itself when it needs nothing from the conversation).
@@ -456,10 +468,27 @@ def resolve(question: str, previous: str, answer: str | None, settings: Rewriter
     answer = without_credits(answer or "")
     # Several people: those of the answer's last sentence naming any ("黄博文和梁朝辉").
     group = next((p for p in (people(x) for x in reversed(re.split(r"(?<=[。！？；])", answer))) if p), [])
+    # The earlier turns, newest first, each question before its answer.
+    said_before = [t for pair in zip(earlier, earlier_answers) for t in pair]
 
     def person() -> list[str]:
         given = [p for p in people(answer) if p not in previous]
-        return (given or people(previous)) if _ASKS_PERSON.search(previous) else (people(previous) or given)
+        found = (given or people(previous)) if _ASKS_PERSON.search(previous) else (people(previous) or given)
+        # Else the last person the conversation named ("他今年多大年纪？" two questions after 胡仲明).
+        return found or next((p for said in said_before if (p := people(without_credits(said or "")))), [])
+
+    def among_men(names: list[str]) -> bool:
+        """Whether the conversation's last turn names these people among men (男子双人三米板)."""
+        return any("男" in s and any(n in s for n in names) for s in re.split(r"(?<=[。！？；])", f"{answer}。{previous}"))
+
+    def women() -> list[str]:
+        """The people the conversation last named among women: 她/她们 point to them."""
+        for said in (answer, previous, *said_before):
+            for part in re.split(r"(?<=[。！？；])", without_credits(said or "")):
+                found = people(part) if "女" in part else []
+                if found:
+                    return found
+        return []
 
     def place() -> str:
         asked = _ASKS_PLACE.search(previous)
@@ -494,6 +523,9 @@ def resolve(question: str, previous: str, answer: str | None, settings: Rewriter
             swapped = _swap_name(asked, *named[0]) if named and all(w in asked for w in rest) else None
             if swapped:
                 return swapped
+        if named and named[0][1] == "ns" and rest and all(w in previous for w in rest):
+            # "那杭州今年上半年兑付了多少？" after a question naming no place: asked of 杭州.
+            return named[0][0] + previous
     out, changed, i = [], False, 0
     while i < len(tokens):
         word, flag = tokens[i]
@@ -508,10 +540,27 @@ def resolve(question: str, previous: str, answer: str | None, settings: Rewriter
             replacement = whole
         elif word in _PEOPLE:
             counted = _counted(previous)
-            replacement = "和".join(group[:3] if _ASKS_PERSON.search(previous) else person()[:3]) or \
+            chosen = group[:3] if _ASKS_PERSON.search(previous) else person()[:3]
+            if word.startswith("她") and (not chosen or among_men(chosen)):
+                chosen = women()[:3] or chosen
+            replacement = "和".join(chosen) or \
                 (f"{carried}的{counted}" if carried and counted else counted or carried or whole)
+        elif word in ("他", "她") and following in ("说", "表示", "介绍", "提到") and i + 2 < len(tokens) \
+                and re.search(r"多少|几", _words(tokens[i + 2:])):
+            # "他说去年浙江用了多少电？": a figure of the news he is quoted in, not of his own words.
+            i += 3 if tokens[i + 2][0] in "，," else 2
+            changed = True
+            continue
+        elif word in ("这位", "那位") and any(f.startswith("nr") for _, f in tokens[i + 1:i + 3]):
+            # "那位张阿姨": the question names the person itself; 那位 only points at the news.
+            out.append("")
+            changed, i = True, i + 1
+            continue
         elif word in _PERSON:
-            replacement = (person() or [whole])[0]
+            chosen = person()
+            if word == "她" and (not chosen or among_men(chosen[:1])):
+                chosen = women() or chosen
+            replacement = (chosen or [whole])[0]
         elif word in _PLACE:
             replacement = place()
         elif word in _DEMONSTRATIVE and _PLACE_WORD.search(following):
@@ -527,8 +576,17 @@ def resolve(question: str, previous: str, answer: str | None, settings: Rewriter
         elif (word in _DEMONSTRATIVE or word == "这") and following and tokens[i + 1][1].startswith(("n", "vn")) \
                 and word != "此":  # 这 alone points too: "这消息"
             # "和睦新村那个楼道", "她那个楼道": the question names whose it is; else the topic's.
-            named_before = changed or any(_is_name(w, f) for w, f in tokens[:i])
-            if not named_before:
+            # "省管主要领导干部那个研讨班": the words before say which one, as a name does.
+            named_before = changed or any(_is_name(w, f) for w, f in tokens[:i]) or \
+                (i > 0 and len(tokens[i - 1][0]) >= 2 and tokens[i - 1][1].startswith(("n", "j", "b"))
+                 and tokens[i - 1][0] not in _WHOLE)  # "全省这样的工坊": the whole of what was talked about
+            if i > 0 and tokens[i - 1][0] in _WHOLE:
+                # "全省这种工坊": every one of the kind, not the one the conversation named (鄞州里蔡村的).
+                kind = _cut(pointed(following))
+                while len(kind) > 1 and (_is_name(*kind[0]) or _PLACE_SUFFIX.search(kind[0][0])):
+                    kind.pop(0)
+                replacement, skip = _words(kind), 2
+            elif not named_before:
                 replacement, skip = pointed(following), 2
             elif word in ("这个", "那个"):
                 replacement, skip = following, 2
@@ -552,6 +610,9 @@ def resolve(question: str, previous: str, answer: str | None, settings: Rewriter
     if changed:
         return "".join(out)
     own = [w for w, f in tokens if _is_name(w, f)]
+    if not own and carried and any(w in _SAME_DAY for w, _ in tokens):
+        # "同一天还有几个区县也挂了牌？": the day of what the conversation is about.
+        return joined(carried, text)
 
     def fresh() -> list[str]:
         """Nouns the conversation has not used: two name a topic of their own ("为什么今年春茶品质好？")."""
@@ -573,7 +634,11 @@ def resolve(question: str, previous: str, answer: str | None, settings: Rewriter
         # 就业？" after "有多少家共富工坊？"); a one-character count is a unit (多少钱), no thing.
         counted, own_count = _counted(previous), _counted(text)
         counts = re.search(r"多少|几", text)
-        if len(counted) < 2 or (counts and (not own_count or own_count in counted or counted in own_count)):
+        # A topic of names alone ("浙江") does not hold what was counted: "跟10年前比涨了多少？" after
+        # "浙江现在集聚了多少人才？" asks of 浙江的人才.
+        bare = all(_is_name(w, f) or f.startswith(_TIME_OR_NUMBER) for w, f in _cut(carried))
+        if len(counted) < 2 or (counts and not (bare and not own_count)
+                                and (not own_count or own_count in counted or counted in own_count)):
             counted = ""
         if carried and counted and counted not in carried:
             carried = f"{carried}的{counted}"
@@ -625,7 +690,7 @@ class FollowupRewriter:
                 return text
             earlier = tuple(asked_before[-2::-1])
             answered = tuple(q for q, reply in zip(earlier, replies[-2::-1]) if reply is not None)
-            return resolve(text, asked_before[-1], replies[-1], self.settings, earlier, answered)
+            return resolve(text, asked_before[-1], replies[-1], self.settings, earlier, answered, tuple(replies[-2::-1]))
 
         question = written_form(question)
         for asked, replied in earlier_exchanges(history):

@@ -44,7 +44,10 @@ _ABBREVIATIONS = ((re.compile(r"^(?:那么|那)?(?:报道|文章|新闻|报纸|�
                   (re.compile(r"(?:消息|数据)?来源是(?:什么|哪里|哪儿)?(?=[？?]?$)"), "消息是从哪里获悉的"),
                   (re.compile(r"女双(?!打)"), "女子双人"), (re.compile(r"男双(?!打)"), "男子双人"),
                   # "多挣多少钱" is what a paper calls 增收: the pay itself ("每月能赚3000元") is no answer.
-                  (re.compile(r"多(?:挣|赚)了?(?=多少|几)"), "增收"))
+                  (re.compile(r"多(?:挣|赚)了?(?=多少|几)"), "增收"),
+                  # A grid's summer peak is 迎峰度夏 in a paper; "用了多少电" asks how much it 用电 (一年: the reader balks).
+                  (re.compile(r"(?:夏天|夏季|入夏)(?:的)?(?:用电)?(?:高峰)?(?:时|期|期间)?(?=[^？?]*(?:负荷|用电))"), "迎峰度夏期间"),
+                  (re.compile(r"(?:一年|一整年)?(?:一共|总共)?用了多少(?:度)?电"), "用电是多少"))
 
 
 def written_form(question: str) -> str:
@@ -55,6 +58,10 @@ def written_form(question: str) -> str:
     for pattern, full in _ABBREVIATIONS:
         question = pattern.sub(full, question)
     return question
+
+
+# A verb with a directional complement ("评出来", jieba's vn) is something done, not what is asked about.
+_DIRECTED = re.compile(r"[\u3400-\u9fff](?:出来|起来|下来|上来|过来|进来|出去|下去|上去)$")
 
 
 def key_terms(question: str) -> tuple[list[str], list[str], list[str]]:
@@ -78,7 +85,7 @@ def key_terms(question: str) -> tuple[list[str], list[str], list[str]]:
         terms.append(word)
         if flag in NAMED and len(word) >= 2:
             names.append(_name(word, jieba))
-        elif flag in _FOCUS and (len(word) >= 2 or word.isdigit()) and word not in _GENERIC:
+        elif flag in _FOCUS and (len(word) >= 2 or word.isdigit()) and word not in _GENERIC and not _DIRECTED.search(word):
             focus.append(word)
     return list(dict.fromkeys(terms)), list(dict.fromkeys(names)), list(dict.fromkeys(focus))
 
@@ -141,8 +148,9 @@ def question_names(question: str, kinds: tuple[str, ...] = NAMED) -> list[str]:
     from qa.tokens import jieba_segmenter
 
     jieba = jieba_segmenter()
-    names = [_name(p.word, jieba) for p in pseg.cut(INTERROGATIVE.sub("，", normalize(question)))
-             if p.flag in kinds and len(p.word) >= 2]
+    # "那迎峰度夏期间…": a follow-up's leading 那 is glued to the name after it.
+    text = re.sub(r"^那(?=[\u3400-\u9fff]{2})", "", INTERROGATIVE.sub("，", normalize(question)).strip())
+    names = [_name(p.word, jieba) for p in pseg.cut(text) if p.flag in kinds and len(p.word) >= 2]
     return list(dict.fromkeys(names))
 
 
@@ -541,9 +549,17 @@ _PLACE_LIKE = re.compile(r"[省市县区镇乡村国洲州岛湖山江河港馆�
                          r"[京津沪渝冀晋辽吉黑苏浙皖闽赣鲁豫鄂湘粤琼川黔滇陕甘青蒙桂藏宁新港澳台]{2,}")  # 晋陕蒙: provinces by their one-character names
 
 
+# "研讨班在哪里办的？" asks where it was held: the body that held it ("浙江省委") is no venue.
+_ASKS_VENUE = re.compile(r"在哪(?:里|个会场|个场馆|个地方)(?:办|举办|举行|开|召开)")
+_BODY = re.compile(r"[\u3400-\u9fff]{0,6}(?:党中央|中央|省委|市委|县委|区委|党委|政府|委员会)")
+
+
 def missing_place(question: str, span: str) -> bool:
     """Whether the question asks where ("出口到哪些地方涨得明显？") and the answer span names no
-    place ("出口增长较快")."""
+    place ("出口增长较快"), or where something was held and the span is the body that held it."""
+    # "省委召开": the body and its act.
+    if _ASKS_VENUE.search(question) and _BODY.fullmatch(re.sub(r"(?:召开|举办|主办|举行)$", "", normalize(span).strip())):
+        return True
     # 全省, 我省: the paper's own province, never what "哪些地方" asks for.
     return bool(_ASKS_WHERE.search(question)) and not _PLACE_LIKE.search(re.sub(r"全省|全市|全国|我省|本省|省委|省政府", "", span))
 
@@ -566,13 +582,32 @@ _ASKS_HOLDER = re.compile(r"(?:董事长|总经理|书记|部长|市长|县长|�
 
 
 _HOLDER_TIME = re.compile(r"(?:现在|目前|如今|现任|新任|新来|新上任|上任|接任|前任|原来|原任|当时)$")
-_HOLDER_OF = re.compile(rf"([\u3400-\u9fff]{{2,12}})的(?:{_ASKS_HOLDER.pattern})")
+_HOLDER_OF = re.compile(rf"([\u3400-\u9fff]{{2,12}})的(?:党委|党组|党工委|党总支)?(?:{_ASKS_HOLDER.pattern})")
+
+
+# "哪个部门派的？" is answered by a body's name, which ends in what kind of body it is.
+_ASKS_ORGANIZATION = re.compile(r"哪(?:个|些|一个|家)?(?:部门|单位|机构)")
+_ORGANIZATION_END = re.compile(r"(?:部门|单位|机构|[部局委厅办院会府所站队处科司室组署行关社台团盟联协]|中心)$")
+
+
+def missing_organization(question: str, span: str) -> bool:
+    """Whether the question asks which body ("项目管家是哪个部门派的？") and the answer span is no
+    body's name ("全市152个重点产业项目全部配齐…")."""
+    return bool(_ASKS_ORGANIZATION.search(question)) and \
+        not _ORGANIZATION_END.search(re.sub(r"[\s,，。、；;：:！!？?“”\"'》)）]+$", "", normalize(span)))
+
+
+# What only a person does: "座谈会是谁主持的？" is not answered by the body that convened it (党中央).
+_ASKS_PERSON_ACT = re.compile(r"谁(?:来)?(?:主持|主讲|讲话|致辞|发言|宣读|作报告|带队|率队)")
 
 
 def missing_holder(question: str, span: str) -> bool:
     """Whether the question asks who holds a post ("宁波市委组织部部长是谁？") and the answer span
-    names no person ("同区(县、市)")."""
-    return bool(_ASKS_HOLDER.search(normalize(question))) and not question_names(span, ("nr",))
+    names no person ("同区(县、市)"), or who did what only a person does and the span is a body."""
+    question = normalize(question)
+    if _ASKS_PERSON_ACT.search(question) and _BODY.fullmatch(normalize(span).strip()):
+        return True
+    return bool(_ASKS_HOLDER.search(question)) and not question_names(span, ("nr",))
 
 
 def missing_body(question: str, text: str) -> str | None:

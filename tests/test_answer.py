@@ -9,8 +9,8 @@ import pytest
 from qa.answer import Answerer, AnswerSettings, split_sentences
 from qa.question import (asked_attribute, asked_kind, asks_yes_no, contrasts, count_in, counted_together, counts_per_unit, coverage, echoes,
                          key_terms,
-                         missing_body, missing_day, missing_holder, missing_move, missing_part, missing_place, missing_plan,
-                         missing_rank, missing_unit, other_year, unnamed_past_year, written_form)
+                         missing_body, missing_day, missing_holder, missing_move, missing_organization, missing_part, missing_place, missing_plan,
+                         missing_rank, missing_unit, other_year, question_names, unnamed_past_year, written_form)
 from qa.generate import Generator, GeneratorSettings
 from qa.index import NewsIndex
 
@@ -64,6 +64,14 @@ class TestKeyTerms:
         _terms, names, _focus = key_terms("从金华坐通勤大巴去衢州要花多少钱？")
         assert names == ["金华", "衢州"]
 
+    def test_a_verb_with_a_directional_complement_is_no_focus(self):
+        _terms, _names, focus = key_terms("评出来多少个好支书？")
+        assert "评出来" not in focus and "支书" in focus
+
+    def test_a_follow_ups_leading_that_is_no_part_of_a_name(self):
+        names = question_names("那迎峰度夏期间最高负荷预计能到多少？", ("ns", "nr", "nz"))
+        assert not any(n.startswith("那") for n in names), names  # "迎峰" at most, which 迎峰度夏 names
+
 
 class TestAskedKind:
     def test_the_question_word_says_what_is_asked_for(self):
@@ -99,6 +107,10 @@ class TestWrittenForm:
         assert written_form("最后一班车几点？") == "末班车几点？"  # the paper's 首班/末班
         assert written_form("最晚一班几点开") == "末班车几点开"
         assert written_form("第一班车几点发？") == "首班车几点发？"
+        # A grid's summer peak in the paper's words; how much electricity is its 用电.
+        assert written_form("今年夏天用电高峰时负荷预计能到多少？") == "今年迎峰度夏期间负荷预计能到多少？"
+        assert written_form("今年夏天雨多吗？") == "今年夏天雨多吗？"  # no grid asked of
+        assert written_form("去年浙江一年用了多少电？") == "去年浙江用电是多少？"
 
 
 class TestCountIn:
@@ -160,12 +172,25 @@ class TestAnswerKinds:
         assert missing_holder("宁波市委组织部部长是谁？", "同区(县、市)")
         assert not missing_holder("浙能集团的董事长是谁？", "胡仲明")
         assert not missing_holder("谁主办的？", "省委组织部")  # who did something: a body may answer
+        # What only a person does is not answered by the body that convened the meeting.
+        assert missing_holder("2015年那次座谈会是谁主持的？", "党中央")
+        assert not missing_holder("座谈会是谁主持的？", "胡仲明")
+        assert not missing_holder("座谈会是谁召开的？", "党中央")
+
+    def test_which_body_is_answered_by_a_bodys_name(self):
+        assert missing_organization("项目管家都是哪个部门派的人？",
+                                    "全市152个重点产业项目全部配齐“项目管家”全程陪办,5月以来全市召开项目协调会议22场次,服务企业65家")
+        assert not missing_organization("这些数据是哪个部门统计的？", "杭州海关")
+        assert not missing_organization("这个消息是哪个单位发布的？", "省邮政管理局")
+        assert not missing_organization("项目管家是谁派的？", "全市152个重点产业项目,服务企业65家")  # no body asked
 
     def test_the_body_whose_post_is_asked_must_be_named(self):
         text = "记者专访浙能集团党委书记、董事长胡仲明。"
         assert missing_body("国家电网公司的董事长是谁？", text) == "国家电网公司"
         assert missing_body("浙能集团的董事长是谁？", text) is None
         assert missing_body("董事长是谁？", text) is None
+        assert missing_body("海宁西山社区的党委书记是谁？", text) == "海宁西山社区"  # a party post too
+        assert missing_body("浙能集团的党委书记是谁？", text) is None
         assert missing_body("浙能集团现在的董事长是哪位？", text) is None
         assert missing_body("东钱湖镇新来的书记是谁？", "在宁波市鄞州区东钱湖镇书记离任交接会议上,镇党委书记杨洪波…") is None
 
@@ -185,6 +210,13 @@ class TestAnswerKinds:
         assert not missing_place("出口到哪些地方涨得明显", "东盟、中东")
         assert not missing_place("煤从哪些地方购入？", "晋陕蒙")  # provinces by their one-character names
         assert not missing_place("老旧小区加装电梯难在哪里？", "意见难统一")  # 难在哪里: in what, not where
+
+    def test_where_something_was_held_is_no_body(self):
+        assert missing_place("专题研讨班是在哪里办的？", "浙江省委")
+        assert not missing_place("专题研讨班是在哪里办的？", "浙江省委党校")
+        assert not missing_place("会议在哪里举行？", "北京")
+        assert not missing_place("这个研讨班是谁办的？", "浙江省委")  # who, not where
+        assert missing_place("表彰大会在哪个会场开的？", "省委召开")  # the body and its act
 
 
 class TestAsksYesNo:
@@ -598,6 +630,27 @@ class TestFollowupAnswer:
         # "在海曙区月湖街道，…" opens the paragraph; the next sentence gives 微更新.
         result = _converse(answerer, "宁波今年城乡风貌整治累计建成了多少个风貌区？", "海曙那个历史街区改造是按什么理念搞的？")
         assert "微更新" in (result["answer"] or ""), result
+
+    def test_a_place_asked_by_its_chain_of_names_is_mentioned(self, answerer):
+        # "在宁波市鄞州区咸祥镇里蔡村…": 鄞州 and 里蔡村, the ranks between left out.
+        result = answerer.run("鄞州里蔡村的村民在工坊做手工一个月能赚多少？")
+        assert "3000元" in (result["answer"] or ""), result
+
+    def test_a_place_the_story_is_at_when_it_reaches_the_paragraph(self, answerer):
+        # "住在拱墅区和睦新村的张阿姨…", paragraphs later "楼道里的12户居民最终全部签字同意".
+        result = _converse(answerer, "杭州今年计划新增加装多少台电梯？", "和睦新村那个楼道最后有几户签了字？")
+        assert "12户" in (result["answer"] or ""), result
+
+    def test_a_name_the_follow_up_brings_that_no_retrieved_article_names(self, answerer):
+        result = _converse(answerer, "杭州未来科技城是哪一年挂牌的？", "那紫金港科技城有多少高层次人才？")
+        assert result["answer"] is None and "紫金港" in result["reason"], result
+        result = _converse(answerer, "杭州未来科技城是哪一年挂牌的？", "那里现在有多少高层次人才？")
+        assert "5660名" in (result["answer"] or ""), result
+
+    def test_the_body_that_held_a_meeting_is_not_where(self, answerer):
+        result = _converse(answerer, "今年浙江省市县三级一共培训了多少人次？", "年初那个学二十大精神的专题研讨班有多少领导干部参加？",
+                           "这个研讨班是在哪儿办的？")
+        assert result["answer"] is None, result
 
     def test_a_photo_is_asked_of_its_caption(self, answerer):
         result = answerer.run("浦江新光村村民直播推介农产品的那张配图是哪天拍的？")

@@ -19,9 +19,11 @@ DEV2 = DATA / "conversations_dev2.jsonl"  # written for the second pass on #15
 DEV3 = DATA / "conversations_dev3.jsonl"  # written for the third pass, before tuning on it
 DEV4 = DATA / "conversations_dev4.jsonl"  # written for the fourth pass, before tuning on it
 # Held-out sets, each measured once and then, its misses studied, used for development.
-RETIRED = {n: DATA / f"conversations_heldout{n}_retired.jsonl" for n in (1, 2, 3, 4, 5, 6, 7, 8, 10, 11, 13, 14, 15, 16, 17, 19, 20, 23)}
-# Measured at the end of each pass (21 and 22 from session 12 on), their misses not read, never tuned on.
-HELDOUT = {n: DATA / f"conversations_heldout{n}.jsonl" for n in (9, 12, 18, 21, 22)}
+RETIRED = {n: DATA / f"conversations_heldout{n}_retired.jsonl"
+           for n in (1, 2, 3, 4, 5, 6, 7, 8, 10, 11, 13, 14, 15, 16, 17, 19, 20, 23, 24, 25, 26, 27, 30, 31, 32, 33)}
+# Measured at the end of each pass (21 and 22 from session 12 on, 28, 29, 34 and 35 from session 13
+# on), their misses not read, never tuned on.
+HELDOUT = {n: DATA / f"conversations_heldout{n}.jsonl" for n in (9, 12, 18, 21, 22, 28, 29, 34, 35)}
 
 
 def _history(*turns: str) -> list[dict]:
@@ -77,7 +79,7 @@ class TestRewriter:
 
     def test_a_time_takes_the_place_of_the_time_asked_before(self):
         assert resolve("去年一整年呢？", "截至7月27日，7月份浙江全社会用电量是多少？", None) == \
-            "截至7月27日，去年一整年浙江全社会用电量是多少？"  # 7月 of 7月27日 is a date
+            "去年一整年浙江全社会用电量是多少？"  # a whole year has no day of the month asked before  # 7月 of 7月27日 is a date
         assert resolve("去年一整年呢？", "那整个8月份预计要用多少电？", None) == "那去年一整年预计要用多少电？"
         assert resolve("那二季度呢？", "一季度全省进出口多少？", None) == "二季度全省进出口多少？"
         # A phrase with its own year takes the place of a phrase; the previous year goes, a compared one stays.
@@ -256,6 +258,56 @@ class TestRewriter:
         assert resolve("好支书呢？", "好干部、好支书评选表彰4年来评出了多少名好干部？", None) == \
             "好干部、好支书评选表彰4年来评出了多少好支书？"
 
+    def test_that_one_before_a_name_only_points_at_the_news(self):
+        history = _history("杭州今年打算给老小区新加装多少台电梯？", "杭州今年计划新增加装电梯500台[1]")
+        assert FollowupRewriter().run("报道里和睦新村那位张阿姨多大年纪？", history)["query"] == "和睦新村张阿姨多大年纪？"
+
+    def test_that_one_after_words_saying_which_is_their_own(self):
+        history = _history("今年以来浙江省市县三级一共培训了多少人次？", "今年以来,省市县三级累计培训154.6万人次。[1]")
+        query = FollowupRewriter().run("年初省管主要领导干部那个研讨班有多少人参加？", history)["query"]
+        assert query == "年初省管主要领导干部研讨班有多少人参加？", query
+
+    def test_the_whole_province_of_such_things_is_every_one_of_the_kind(self):
+        history = _history("宁波鄞州里蔡村共富工坊的村民做手工一个月能挣多少？", "“现在做点手工活每月能赚3000元”[1]")
+        for question in ("全省这种工坊有多少家？", "全省这样的工坊有多少家？"):
+            assert FollowupRewriter().run(question, history)["query"] == "全省共富工坊有多少家？"
+
+    def test_the_same_day_is_the_day_of_the_topic(self):
+        history = _history("绍兴市企业综合服务中心是哪天揭牌的？", "7月31日,绍兴市企业综合服务中心…揭牌成立。[1]")
+        query = FollowupRewriter().run("同一天还有几个区县也挂了牌？", history)["query"]
+        assert query == "绍兴市企业综合服务中心同一天还有几个区县也挂了牌？", query
+
+    def test_a_rise_of_a_topic_of_names_alone_is_of_what_was_counted(self):
+        history = _history("浙江现在一共集聚了多少人才？", "目前,我省集聚人才总量1482万人[1]")
+        assert FollowupRewriter().run("跟10年前比涨了多少？", history)["query"] == "浙江的人才跟10年前比涨了多少？"
+
+    def test_then_a_place_after_a_question_naming_none_is_asked_of_it(self):
+        history = _history("绍兴搞“无证明化”改革，帮大家少交了多少证明材料？", "减少提交证明材料450万件;[1]",
+                           "今年上半年给企业兑付了多少钱？", "今年上半年已为超过8万家次企业兑付资金37.8亿元。[1]")
+        query = FollowupRewriter().run("那杭州今年上半年兑付了多少？", history)["query"]
+        assert query == "杭州今年上半年给企业兑付了多少钱？", query
+
+    def test_a_whole_year_drops_the_day_of_the_previous_question(self):
+        assert resolve("那去年全年呢？", "截至7月27日，7月份浙江用了多少电？", None) == "去年全年浙江用了多少电？"
+        assert resolve("那8月份呢？", "截至7月27日，7月份浙江用了多少电？", None) == "截至7月27日，8月份浙江用了多少电？"
+
+    def test_she_points_to_the_women_when_the_last_answer_named_men(self):
+        history = _history("大运会跳水女子双人10米台，张家齐是和谁搭档的？",
+                           "张家齐搭档掌敏洁出战女子双人10米台决赛,毫无悬念获得冠军。[1]",
+                           "男子双人三米板冠军拿了多少分？", "在男子双人三米板决赛中,中国选手黄博文和梁朝辉以397.35分获得冠军。[1]")
+        query = FollowupRewriter().run("她们俩决赛拿了多少分？", history)["query"]
+        assert "张家齐" in query and "黄博文" not in query, query
+        # When the last answer named women, she is one of them as before.
+        query = FollowupRewriter().run("她是哪里人？", history[:2])["query"]
+        assert "黄博文" not in query and "他" not in query, query
+
+    def test_what_he_said_a_figure_was_is_the_figure_and_he_is_remembered(self):
+        history = _history("浙能集团的董事长是谁？", "记者专访浙能集团党委书记、董事长胡仲明。[1]")
+        assert FollowupRewriter().run("他说去年浙江一年用了多少电？", history)["query"] == "去年浙江用电是多少？"
+        assert FollowupRewriter().run("他说怎么破解用能难？", history)["query"] == "胡仲明说怎么破解用能难？"  # his view
+        history += _history("他说截至7月27日，7月份浙江全社会累计用电量是多少？", "…累计用电量达575.66亿千瓦时,同比增长5.9%。[1]")
+        assert FollowupRewriter().run("他今年多大年纪？", history)["query"] == "胡仲明今年多大年纪？"
+
 
 def _eval(index_dir, questions) -> dict:
     run = subprocess.run([*newsqa_command(), "eval", "--json", "--index-dir", str(index_dir), str(questions)],
@@ -289,7 +341,10 @@ class TestConversationSets:
     # heldout11 31/34, 24/25, 25/25; heldout13 31/34, 23/25, 25/25; heldout14 34/34, 23/25, 25/25;
     # heldout15 31/34, 24/25, 24/25; heldout16 32/34, 25/25, 24/25; heldout17 30/34, 24/25, 25/25;
     # heldout19 34/34, 24/25, 25/25; heldout20 33/34, 23/25, 25/25; heldout23 (first read with these
-    # checks, then studied) 31/34, 23/25, 25/25.
+    # checks, then studied) 31/34, 23/25, 25/25. Session 13's study sets, after its checks: heldout24
+    # 34/34, 25/25, 25/25; heldout25 33/34, 24/25, 25/25; heldout26 34/34, 25/25, 24/25; heldout27
+    # 34/34, 24/25, 25/25; heldout30 33/34, 22/25, 25/25; heldout31 33/34, 25/25, 25/25; heldout32
+    # 33/34, 23/25, 25/25; heldout33 33/34, 24/25, 24/25. The older sets' floors still hold.
     @pytest.mark.parametrize("questions, hit, abstention, first", [
         (DEV, 0.96, 0.87, 0.95), (DEV2, 0.96, 0.92, 0.95), (DEV3, 0.9, 0.8, 0.93), (DEV4, 0.9, 0.92, 0.95),
         (RETIRED[1], 0.94, 0.9, 0.92), (RETIRED[2], 0.96, 0.9, 0.93), (RETIRED[3], 0.93, 0.9, 0.93),
@@ -298,6 +353,9 @@ class TestConversationSets:
         (RETIRED[11], 0.88, 0.92, 0.96), (RETIRED[13], 0.88, 0.88, 0.96), (RETIRED[14], 0.97, 0.88, 0.96),
         (RETIRED[15], 0.88, 0.92, 0.92), (RETIRED[16], 0.91, 0.96, 0.92), (RETIRED[17], 0.85, 0.92, 0.96),
         (RETIRED[19], 0.97, 0.92, 0.96), (RETIRED[20], 0.94, 0.88, 0.96), (RETIRED[23], 0.88, 0.88, 0.96),
+        (RETIRED[24], 0.97, 0.96, 0.96), (RETIRED[25], 0.94, 0.92, 0.96), (RETIRED[26], 0.97, 0.96, 0.92),
+        (RETIRED[27], 0.97, 0.92, 0.96), (RETIRED[30], 0.94, 0.84, 0.96), (RETIRED[31], 0.94, 0.96, 0.96),
+        (RETIRED[32], 0.94, 0.88, 0.96), (RETIRED[33], 0.94, 0.92, 0.92),
     ], ids=lambda v: v.stem if hasattr(v, "stem") else None)
     def test_dev_floors(self, gallery_answerer, questions, hit, abstention, first):
         report = evaluate_conversations(gallery_answerer.index, questions, gallery_answerer)
@@ -307,9 +365,11 @@ class TestConversationSets:
         assert report["first_turns"]["hit_rate"] >= first, misses
 
     # (set, follow-up hit, abstention, first turns) floors, a little under the one measurement.
-    @pytest.mark.parametrize("n, hit, abstention, first", [(9, 0.79, 0.96, 0.92), (12, 0.88, 0.88, 0.96),
-                                                         (18, 0.76, 0.88, 0.96), (21, 0.85, 0.96, 0.84),
-                                                         (22, 0.91, 0.92, 0.92)])
+    @pytest.mark.parametrize("n, hit, abstention, first", [(9, 0.85, 0.96, 0.92), (12, 0.94, 0.92, 0.96),
+                                                         (18, 0.82, 0.92, 0.96), (21, 0.91, 0.96, 0.88),
+                                                         (22, 0.94, 0.96, 0.96), (28, 0.94, 0.92, 0.92),
+                                                         (29, 0.94, 0.92, 0.96), (34, 0.88, 0.96, 0.92),
+                                                         (35, 0.94, 0.96, 0.96)])
     def test_heldout_floors(self, gallery_index_dir, n, hit, abstention, first):
         """conversations_heldout9 and 12, written blind by helpers from the newspaper text, each
         measured through `newsqa eval` (2026-12-01, 2-core x86_64, gallery index) at the start of
@@ -325,8 +385,13 @@ class TestConversationSets:
         0.824 (28/34), heldout12 0.853 (29/34), heldout18 unchanged. Session 12's checks (from study
         sets heldout19, 20 and 23): heldout9 0.824 (28/34), 1.0, 0.96; heldout12 0.912 (31/34), 0.92,
         1.0; heldout18 0.794 (27/34), 0.92, 1.0; heldout21 and 22, written blind in session 12 and
-        first read then: 0.882 (30/34), 1.0, 0.88 and 0.941 (32/34), 0.96, 0.96. These floors guard
-        what was reached, one miss under it."""
+        first read then: 0.882 (30/34), 1.0, 0.88 and 0.941 (32/34), 0.96, 0.96. Session 13's checks
+        (from study sets heldout24-27 and 30-33): heldout9 0.882 (30/34), 1.0, 0.96; heldout12 0.971
+        (33/34), 0.96, 1.0; heldout18 0.853 (29/34), 0.96, 1.0; heldout21 0.941 (32/34), 1.0, 0.92;
+        heldout22 0.971 (33/34), 1.0, 1.0; heldout28, 29, 34 and 35, written blind in session 13 and
+        first read then: 0.971 (33/34), 0.96, 0.96; 0.971, 0.96, 1.0; 0.912 (31/34), 1.0, 0.96; 0.971,
+        1.0, 1.0. All nine: hit 0.938 (287/306), abstention 0.982 (221/225). These floors guard what
+        was reached, one miss under it."""
         report = _eval(gallery_index_dir, HELDOUT[n])
         misses = json.dumps(report["misses"], ensure_ascii=False)[:3000]
         assert report["followups"]["answerable"] == 34 and report["followups"]["unanswerable"] == 25
