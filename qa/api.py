@@ -400,6 +400,7 @@ def create_app(index_dir: str | Path | None = None, model: str | None = None, to
 
     from qa.answer import Answerer
     from qa.generate import generator_from_env
+    from qa.model_rewriter import rewriter_from_env
     from qa.retrieve import HybridRetriever
     from qa.stores import open_store
     from ui.chat import CHAT_CSS, build_chat
@@ -416,7 +417,7 @@ def create_app(index_dir: str | Path | None = None, model: str | None = None, to
     # Writes embed two windows per model call here: a search waits at most that long for the model.
     index.write_chunk = SERVER_WRITE_CHUNK
     retriever = HybridRetriever(index)
-    answerer = Answerer(index, retriever=retriever, generator=generator_from_env())
+    answerer = Answerer(index, retriever=retriever, generator=generator_from_env(), rewriter=rewriter_from_env())
     answerer.reader.warm_up()  # a missing or corrupt weights file stops the server here, not at the first question
 
     app = FastAPI(title="newsqa", version="0.1.0",

@@ -73,9 +73,14 @@ class GeneratorSettings:
         )
 
 
-def _one_line(text: str | None) -> str:
+def one_line(text: str | None) -> str:
     """Collapse whitespace, so a passage cannot open a line that looks like another passage or the question."""
     return " ".join((text or "").split())
+
+
+def without_thinking(content: str) -> str:
+    """A reply without the reasoning a thinking model puts before it, stripped."""
+    return _THINK.sub("", content).strip()
 
 
 def build_messages(question: str, passages: list[dict]) -> list[dict]:
@@ -90,12 +95,12 @@ def build_messages(question: str, passages: list[dict]) -> list[dict]:
     """
     lines = []
     for n, passage in enumerate(passages, start=1):
-        title = _one_line(passage.get("title"))
-        parts = (f"《{title}》" if title else "", _one_line(passage.get("paper_name") or passage.get("paper")),
-                 _one_line(passage.get("date")))
+        title = one_line(passage.get("title"))
+        parts = (f"《{title}》" if title else "", one_line(passage.get("paper_name") or passage.get("paper")),
+                 one_line(passage.get("date")))
         source = " ".join(part for part in parts if part)
-        lines.append(f"[{n}] {source}：{_one_line(passage.get('text'))}")
-    user = "段落：\n" + "\n".join(lines) + f"\n\n问题：{_one_line(question)}"
+        lines.append(f"[{n}] {source}：{one_line(passage.get('text'))}")
+    user = "段落：\n" + "\n".join(lines) + f"\n\n问题：{one_line(question)}"
     return [{"role": "system", "content": SYSTEM_PROMPT}, {"role": "user", "content": user}]
 
 
@@ -109,7 +114,7 @@ def check_answer(content: str, passage_count: int) -> dict:
     Returns:
         ``{"answer", "cited", "reason"}``; answer is None, with a reason, when the reply is rejected.
     """
-    text = _THINK.sub("", content).strip()
+    text = without_thinking(content)
     if not text or text.strip(" 。.!！").startswith(NO_ANSWER):
         return _rejected("模型认为段落中没有答案")
     cited = sorted({n for marker in _MARKER.finditer(text) for n in _numbers(marker)})
@@ -150,36 +155,51 @@ class Generator:
         """
         if not passages:
             return _rejected("没有可供生成的段落")
-        s = self.settings
-        headers = {"Authorization": f"Bearer {s.api_key}"} if s.api_key else {}
-        body = {
-            "model": s.model,
-            "messages": build_messages(question, passages),
-            "temperature": s.temperature,
-            "max_tokens": s.max_tokens,
-            "stream": False,
-        }
-        try:
-            url = f"{s.url.rstrip('/')}/chat/completions"
-            response = httpx.post(url, json=body, headers=headers, timeout=s.timeout)
-        except httpx.TimeoutException:
-            return _rejected(f"生成服务超时（{s.timeout:g} 秒）")
-        except (httpx.HTTPError, httpx.InvalidURL) as error:
-            return _rejected(f"生成服务不可用：{type(error).__name__}: {error}")
-        if response.status_code != 200:
-            return _rejected(f"生成服务返回 HTTP {response.status_code}")
-        try:
-            choice = response.json()["choices"][0]
-            content = choice["message"]["content"]
-        except ValueError:  # json.JSONDecodeError and UnicodeDecodeError are both ValueErrors
-            return _rejected("生成服务的回复不是 JSON")
-        except (KeyError, IndexError, TypeError):
-            return _rejected("生成服务的回复缺少 choices[0].message.content")
-        if not isinstance(content, str):
-            return _rejected("生成服务的回复缺少 choices[0].message.content")
-        if isinstance(choice, dict) and choice.get("finish_reason") == "length":
-            return _rejected("生成的回答被截断（max_tokens）")  # a cut-off sentence may miss its citation
-        return check_answer(content, len(passages))
+        reply = complete(self.settings, build_messages(question, passages))
+        if reply["content"] is None:
+            return _rejected(reply["reason"])
+        return check_answer(reply["content"], len(passages))
+
+
+def complete(settings: GeneratorSettings, messages: list[dict]) -> dict:
+    """One chat completion from the endpoint; every failure becomes a reason, never an exception.
+
+    Args:
+        settings: Where the endpoint is and how to call it.
+        messages: The chat messages.
+
+    Returns:
+        ``{"content": the reply text | None, "reason": why there is none | None}``.
+    """
+    s = settings
+    headers = {"Authorization": f"Bearer {s.api_key}"} if s.api_key else {}
+    body = {"model": s.model, "messages": messages, "temperature": s.temperature, "max_tokens": s.max_tokens,
+            "stream": False}
+    try:
+        url = f"{s.url.rstrip('/')}/chat/completions"
+        response = httpx.post(url, json=body, headers=headers, timeout=s.timeout)
+    except httpx.TimeoutException:
+        return _failed(f"生成服务超时（{s.timeout:g} 秒）")
+    except (httpx.HTTPError, httpx.InvalidURL) as error:
+        return _failed(f"生成服务不可用：{type(error).__name__}: {error}")
+    if response.status_code != 200:
+        return _failed(f"生成服务返回 HTTP {response.status_code}")
+    try:
+        choice = response.json()["choices"][0]
+        content = choice["message"]["content"]
+    except ValueError:  # json.JSONDecodeError and UnicodeDecodeError are both ValueErrors
+        return _failed("生成服务的回复不是 JSON")
+    except (KeyError, IndexError, TypeError):
+        return _failed("生成服务的回复缺少 choices[0].message.content")
+    if not isinstance(content, str):
+        return _failed("生成服务的回复缺少 choices[0].message.content")
+    if isinstance(choice, dict) and choice.get("finish_reason") == "length":
+        return _failed("生成的回答被截断（max_tokens）")  # a cut-off sentence may miss its citation
+    return {"content": content, "reason": None}
+
+
+def _failed(reason: str) -> dict:
+    return {"content": None, "reason": reason}
 
 
 def generator_from_env() -> Generator | None:
