@@ -158,15 +158,15 @@ class Answerer:
             return more
         results = self.retriever.run(query, k=k or self.settings.k, **filters)
         extractive = self.answer_from(query, results, in_conversation=bool(history))
-        if rewrite["rewritten"] and extractive["answer"] is not None:
-            extractive = self._followup_answer(question, query, extractive, rewrite, filters)
-        elif rewrite["previous_query"] is not None and extractive["answer"] is not None:
-            # A follow-up standing on its own words may still move to a place its article never names.
-            unnamed = self._unnamed_place(query, extractive["citations"][0], rewrite)
-            if unnamed:
-                extractive = _abstain(query, f"回答这个问题的文章没有提到“{unnamed}”，无法回答")
-        if rewrite["previous_query"] is not None and extractive["answer"] is not None:
-            unheard = self._unheard_names(question, results, rewrite)
+        if rewrite["previous_query"] is not None and extractive["answer"] is not None:  # a follow-up answered
+            if rewrite["rewritten"]:
+                extractive = self._followup_answer(question, query, extractive, rewrite, filters)
+            else:
+                # A follow-up standing on its own words may still move to a place its article never names.
+                unnamed = self._unnamed_place(query, extractive["citations"][0], rewrite)
+                if unnamed:
+                    extractive = _abstain(query, f"回答这个问题的文章没有提到“{unnamed}”，无法回答")
+            unheard = self._unheard_names(question, results, rewrite) if extractive["answer"] is not None else []
             if unheard:
                 extractive = _abstain(query, f"检索到的文章都没有提到“{'、'.join(unheard)}”，无法回答")
         if self.generator is None or not results:
@@ -437,10 +437,9 @@ class Answerer:
         names = [n for n in question_names(question) if n not in said]
         if not names:
             return []
-        texts = " ".join(normalize(f"{r.get('title') or ''} {r['text']}") for r in results)
-        texts += " ".join(self.index.article_texts([r["paragraph_id"] for r in results]).values())
-        texts = normalize(texts)
-        return [n for n in names if normalize(n) not in texts and not _chain_named(n, texts)]
+        articles = self.index.article_texts([r["paragraph_id"] for r in results]).values()
+        texts = normalize(" ".join([*(f"{r.get('title') or ''} {r['text']}" for r in results), *articles]))
+        return [n for n in names if n not in texts and not _chain_named(n, texts)]
 
     def _article(self, passage: dict) -> str:
         """The text of the article a passage is from, normalized."""

@@ -63,6 +63,7 @@ _DAY_OF = re.compile(r"(?:截至|截止到?|到)?[0-9]{1,2}月[0-9]{1,2}日[，,
 _OWN_YEAR = re.compile(rf"(?<![比较与同和跟])(?:{'|'.join(word for word, _ in RELATIVE_YEARS)})(?:以来)?")
 # A question this short (characters, normalised) that names nothing of its own is elliptical ("票价多少？").
 _SHORT = 12
+_SENTENCE_END = re.compile(r"(?<=[。！？；])")  # split after each sentence of an answer
 _SAME_DAY = frozenset("同一天 当天 同日 那天 那一天".split())  # the day of what was just talked about
 
 
@@ -467,7 +468,7 @@ def resolve(question: str, previous: str, answer: str | None, settings: Rewriter
     carried = _topic_of(previous, earlier)  # what the conversation is about, in its own words
     answer = without_credits(answer or "")
     # Several people: those of the answer's last sentence naming any ("黄博文和梁朝辉").
-    group = next((p for p in (people(x) for x in reversed(re.split(r"(?<=[。！？；])", answer))) if p), [])
+    group = next((p for p in (people(x) for x in reversed(_SENTENCE_END.split(answer))) if p), [])
     # The earlier turns, newest first, each question before its answer.
     said_before = [t for pair in zip(earlier, earlier_answers) for t in pair]
 
@@ -479,12 +480,12 @@ def resolve(question: str, previous: str, answer: str | None, settings: Rewriter
 
     def among_men(names: list[str]) -> bool:
         """Whether the conversation's last turn names these people among men (男子双人三米板)."""
-        return any("男" in s and any(n in s for n in names) for s in re.split(r"(?<=[。！？；])", f"{answer}。{previous}"))
+        return any("男" in s and any(n in s for n in names) for s in _SENTENCE_END.split(f"{answer}。{previous}"))
 
     def women() -> list[str]:
         """The people the conversation last named among women: 她/她们 point to them."""
         for said in (answer, previous, *said_before):
-            for part in re.split(r"(?<=[。！？；])", without_credits(said or "")):
+            for part in _SENTENCE_END.split(without_credits(said or "")):
                 found = people(part) if "女" in part else []
                 if found:
                     return found
@@ -553,7 +554,6 @@ def resolve(question: str, previous: str, answer: str | None, settings: Rewriter
             continue
         elif word in ("这位", "那位") and any(f.startswith("nr") for _, f in tokens[i + 1:i + 3]):
             # "那位张阿姨": the question names the person itself; 那位 only points at the news.
-            out.append("")
             changed, i = True, i + 1
             continue
         elif word in _PERSON:
@@ -578,8 +578,7 @@ def resolve(question: str, previous: str, answer: str | None, settings: Rewriter
             # "和睦新村那个楼道", "她那个楼道": the question names whose it is; else the topic's.
             # "省管主要领导干部那个研讨班": the words before say which one, as a name does.
             named_before = changed or any(_is_name(w, f) for w, f in tokens[:i]) or \
-                (i > 0 and len(tokens[i - 1][0]) >= 2 and tokens[i - 1][1].startswith(("n", "j", "b"))
-                 and tokens[i - 1][0] not in _WHOLE)  # "全省这样的工坊": the whole of what was talked about
+                (i > 0 and len(tokens[i - 1][0]) >= 2 and tokens[i - 1][1].startswith(("n", "j", "b")))
             if i > 0 and tokens[i - 1][0] in _WHOLE:
                 # "全省这种工坊": every one of the kind, not the one the conversation named (鄞州里蔡村的).
                 kind = _cut(pointed(following))
@@ -688,9 +687,9 @@ class FollowupRewriter:
             """``text`` made standalone from the turns so far."""
             if not asked_before:
                 return text
-            earlier = tuple(asked_before[-2::-1])
-            answered = tuple(q for q, reply in zip(earlier, replies[-2::-1]) if reply is not None)
-            return resolve(text, asked_before[-1], replies[-1], self.settings, earlier, answered, tuple(replies[-2::-1]))
+            earlier, earlier_replies = tuple(asked_before[-2::-1]), tuple(replies[-2::-1])
+            answered = tuple(q for q, reply in zip(earlier, earlier_replies) if reply is not None)
+            return resolve(text, asked_before[-1], replies[-1], self.settings, earlier, answered, earlier_replies)
 
         question = written_form(question)
         for asked, replied in earlier_exchanges(history):
